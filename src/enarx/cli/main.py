@@ -1,0 +1,79 @@
+"""``enarx``: parse the command line, dispatch to one command module, turn errors into one line.
+
+This module is the only place that catches :class:`~enarx.errors.EnarxError`; command modules
+raise it and return an :class:`ExitStatus`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from enarx import __version__
+from enarx.cli.environment import Environment
+from enarx.cli.status import ExitStatus
+from enarx.errors import EnarxError
+
+# Command groups, each a module in enarx.cli exposing ``register(subparsers)``. Each handler is
+# stored as ``args.handler(args, env) -> ExitStatus``.
+COMMAND_MODULES = ("run", "config", "attest", "steward")
+
+LOG_LEVELS = ("error", "warning", "info", "debug", "trace")
+
+
+def build_parser(env: Environment) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enarx",
+        description="Run WebAssembly workloads in Keeps (TEEs) and prove what runs.",
+    )
+    parser.add_argument("--version", action="version", version=f"enarx {__version__}")
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=env.getenv("ENARX_LOG", "warning"),
+        help="runtime log level (env ENARX_LOG; default: warning)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"enarx.cli.{name}")
+        module.register(sub, env)
+    return parser
+
+
+def configure_logging(level_name: str, stream: object) -> None:
+    level = logging.DEBUG if level_name in ("debug", "trace") else getattr(logging, level_name.upper(), logging.WARNING)
+    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler.setFormatter(logging.Formatter("enarx: %(levelname)s: %(message)s"))
+    root = logging.getLogger("enarx")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    env = env or Environment()
+    parser = build_parser(env)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        return int(exc.code or 0)
+    if args.log_level not in LOG_LEVELS:
+        print(f"enarx: error: ENARX_LOG={args.log_level!r} is not one of {', '.join(LOG_LEVELS)}", file=env.stderr)
+        return ExitStatus.USAGE
+    configure_logging(args.log_level, env.stderr)
+    try:
+        return int(args.handler(args, env))
+    except EnarxError as exc:
+        print(f"enarx: error: {exc}", file=env.stderr)
+        return int(getattr(exc, "exit_status", ExitStatus.ERROR))
+    except KeyboardInterrupt:
+        print("enarx: interrupted", file=env.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())
