@@ -1,0 +1,421 @@
+"""AMD certificate chains: ARK -> ASK/ASVK -> VCEK/VLEK, checked link by link at ``now``.
+
+AMD's chains do not fit a WebPKI path builder: RSASSA-PSS signatures, VCEKs with serial number
+0 and no AKI, no EKU. So each link is checked explicitly (go-sev-guest ``verify.go`` does the
+same): issuer name = parent subject, the parent is a CA allowed to sign certificates, the
+signature (``verify_directly_issued_by``), and both validity windows at ``now``. The last
+certificate must be a pinned root, compared by the SHA-256 of its DER, never by name.
+
+CRLs are matched to a link by issuer name *and* signature, never by URL (Steward matched by
+URL and silently skipped a miss); a CRL naming the issuer whose signature does not verify fails
+closed.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char, univ
+
+from enarx.attestation.errors import MalformedEvidence, VerificationFailed
+from enarx.attestation.snp import _amd_certs
+from enarx.attestation.snp.abi import PRODUCTS, Product, TcbParts
+
+# AMD's VCEK/VLEK extensions (AMD "Versioned Chip Endorsement Key (VCEK) Certificate and KDS
+# Interface Specification", 57230).
+OID_STRUCT_VERSION = "1.3.6.1.4.1.3704.1.1"
+OID_PRODUCT_NAME = "1.3.6.1.4.1.3704.1.2"
+OID_BL_SPL = "1.3.6.1.4.1.3704.1.3.1"
+OID_TEE_SPL = "1.3.6.1.4.1.3704.1.3.2"
+OID_SNP_SPL = "1.3.6.1.4.1.3704.1.3.3"
+OID_UCODE_SPL = "1.3.6.1.4.1.3704.1.3.8"
+OID_FMC_SPL = "1.3.6.1.4.1.3704.1.3.9"  # Turin and later
+OID_HWID = "1.3.6.1.4.1.3704.1.4"  # VCEK only: the chip's CHIP_ID
+OID_CSP_ID = "1.3.6.1.4.1.3704.1.5"  # VLEK only: the cloud provider
+
+
+def load_der_certificate(data: bytes, *, what: str = "certificate") -> x509.Certificate:
+    """Parse DER, tolerating AMD's serial number 0 (which cryptography warns about)."""
+    try:
+        with warnings.catch_warnings():
+            # VCEKs have serial 0; cryptography 48+ parses it with a deprecation warning.
+            warnings.simplefilter("ignore")
+            return x509.load_der_x509_certificate(bytes(data))
+    except (ValueError, TypeError) as exc:
+        raise MalformedEvidence("snp.cert.malformed", f"{what} is not a DER X.509 certificate: {exc}", field=what) from exc
+
+
+def load_pem_certificates(data: bytes, *, what: str = "certificates") -> list[x509.Certificate]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return x509.load_pem_x509_certificates(bytes(data))
+    except (ValueError, TypeError) as exc:
+        raise MalformedEvidence("snp.cert.malformed", f"{what} are not PEM X.509 certificates: {exc}", field=what) from exc
+
+
+def fingerprint(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(hashes.SHA256())
+
+
+@functools.cache
+def vendor_arks() -> tuple[x509.Certificate, ...]:
+    """The pinned AMD Root Keys (Milan, Genoa, Turin), each checked against its fingerprint."""
+    arks = tuple(x509.load_pem_x509_certificate(pem.encode()) for pem in _amd_certs.ARK_PEMS)
+    pinned = {bytes.fromhex(fp) for fp in _amd_certs.PINNED_ARK_FINGERPRINTS.values()}
+    for ark in arks:
+        if fingerprint(ark) not in pinned:  # pragma: no cover - a corrupted install
+            raise RuntimeError(f"embedded ARK {ark.subject.rfc4514_string()} does not match its pinned fingerprint")
+    return arks
+
+
+@functools.cache
+def vendor_intermediates() -> tuple[x509.Certificate, ...]:
+    """AMD's ASKs and ASVKs: candidates only, each must chain to a pinned ARK."""
+    return tuple(x509.load_pem_x509_certificate(pem.encode()) for pem in _amd_certs.INTERMEDIATE_PEMS)
+
+
+def _cn(cert: x509.Certificate | x509.CertificateRevocationList) -> str:
+    name = cert.subject if isinstance(cert, x509.Certificate) else cert.issuer
+    attrs = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    value = attrs[0].value if attrs else name.rfc4514_string()
+    return value if isinstance(value, str) else value.decode(errors="replace")
+
+
+def describe(cert: x509.Certificate) -> str:
+    return f"{_cn(cert)} (serial {cert.serial_number})"
+
+
+def check_validity(cert: x509.Certificate, now: datetime, *, prefix: str) -> None:
+    """``not_valid_before <= now <= not_valid_after``, or a typed refusal naming the window."""
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if now < start:
+        raise VerificationFailed(
+            f"{prefix}.cert.not_yet_valid",
+            f"certificate {describe(cert)} is not valid before {start.isoformat()} (now {now.isoformat()})",
+            field=_cn(cert),
+            expected=f">= {start.isoformat()}",
+            got=now.isoformat(),
+        )
+    if now > end:
+        raise VerificationFailed(
+            f"{prefix}.cert.expired",
+            f"certificate {describe(cert)} expired at {end.isoformat()} (now {now.isoformat()})",
+            field=_cn(cert),
+            expected=f"<= {end.isoformat()}",
+            got=now.isoformat(),
+        )
+
+
+# Signatures of CA links that cannot change: (child fingerprint, parent fingerprint). Only links
+# whose parent is a pinned root are cached (a verified ASK under a pinned ARK), so the cache
+# cannot grow with attacker-supplied certificates beyond the handful of AMD intermediates.
+_verified_ca_links: set[tuple[bytes, bytes]] = set()
+_MAX_CACHED_LINKS = 64
+
+
+def _check_signature(child: x509.Certificate, parent: x509.Certificate, *, prefix: str, cache: bool) -> None:
+    key = (fingerprint(child), fingerprint(parent)) if cache else None
+    if key is not None and key in _verified_ca_links:
+        return
+    try:
+        child.verify_directly_issued_by(parent)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise VerificationFailed(
+            f"{prefix}.chain.signature",
+            f"certificate {describe(child)} is not signed by {describe(parent)}: {exc or 'bad signature'}",
+            field=_cn(child),
+        ) from exc
+    if key is not None and len(_verified_ca_links) < _MAX_CACHED_LINKS:
+        _verified_ca_links.add(key)
+
+
+def _check_ca(parent: x509.Certificate, *, prefix: str) -> None:
+    try:
+        bc = parent.extensions.get_extension_for_class(x509.BasicConstraints).value
+        if not bc.ca:
+            raise VerificationFailed(f"{prefix}.chain.not_ca", f"{describe(parent)} is not a CA", field=_cn(parent))
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        ku = parent.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not ku.key_cert_sign:
+            raise VerificationFailed(f"{prefix}.chain.key_usage", f"{describe(parent)} may not sign certificates", field=_cn(parent))
+    except x509.ExtensionNotFound:
+        pass
+
+
+def verify_chain(
+    chain: Sequence[x509.Certificate],
+    roots: Iterable[x509.Certificate],
+    now: datetime,
+    *,
+    prefix: str = "snp",
+) -> None:
+    """Check a leaf-first chain ending in a root pinned by fingerprint, link by link at ``now``.
+
+    1. the last certificate's SHA-256 is one of ``roots``' (never trust by name);
+    2. every certificate is inside its validity window at ``now``;
+    3. each link: issuer name = parent subject, the parent is a CA, the signature verifies;
+    4. the root signs itself.
+    """
+    if not chain:
+        raise VerificationFailed(f"{prefix}.chain.empty", "empty certificate chain")
+    root = chain[-1]
+    root_fp = fingerprint(root)
+    if root_fp not in {fingerprint(r) for r in roots}:
+        raise VerificationFailed(
+            f"{prefix}.chain.untrusted",
+            f"{describe(root)} is not a trusted root (SHA-256 {root_fp.hex()})",
+            field="root",
+            got=root_fp.hex(),
+        )
+    for cert in chain:
+        check_validity(cert, now, prefix=prefix)
+    links = [*itertools.pairwise(chain), (root, root)]
+    for child, parent in links:
+        if child.issuer != parent.subject:
+            raise VerificationFailed(
+                f"{prefix}.chain.issuer",
+                f"{describe(child)} names issuer {child.issuer.rfc4514_string()}, not {parent.subject.rfc4514_string()}",
+                field=_cn(child),
+                expected=parent.subject.rfc4514_string(),
+                got=child.issuer.rfc4514_string(),
+            )
+        _check_ca(parent, prefix=prefix)
+        _check_signature(child, parent, prefix=prefix, cache=fingerprint(parent) == root_fp)
+
+
+def build_chain(
+    leaf: x509.Certificate,
+    candidates: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    now: datetime,
+    *,
+    prefix: str = "snp",
+) -> tuple[x509.Certificate, ...]:
+    """Find and verify ``leaf -> intermediate -> root`` (AMD chains have exactly one intermediate).
+
+    Every candidate intermediate whose subject is the leaf's issuer is tried under every root
+    whose subject is its issuer; the first fully verified chain wins. When none verifies, the
+    first specific failure is raised (an expired ASK says so instead of "untrusted").
+    """
+    errors: list[VerificationFailed] = []
+    seen: set[bytes] = set()
+    for inter in candidates:
+        fp = fingerprint(inter)
+        if fp in seen or inter.subject != leaf.issuer:
+            continue
+        seen.add(fp)
+        for root in roots:
+            if root.subject != inter.issuer:
+                continue
+            chain = (leaf, inter, root)
+            try:
+                verify_chain(chain, roots, now, prefix=prefix)
+            except VerificationFailed as exc:
+                errors.append(exc)
+                continue
+            return chain
+    if errors:
+        raise errors[0]
+    raise VerificationFailed(
+        f"{prefix}.chain.untrusted",
+        f"{describe(leaf)} does not chain to a trusted AMD root (issuer {leaf.issuer.rfc4514_string()})",
+        field=_cn(leaf),
+        got=leaf.issuer.rfc4514_string(),
+    )
+
+
+_verified_crls: set[tuple[bytes, bytes]] = set()
+_MAX_CACHED_CRLS = 64
+
+
+def check_revocation(
+    chain: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    now: datetime,
+    *,
+    prefix: str = "snp",
+) -> bool:
+    """Check every link of ``chain`` against the CRLs its issuer signed; True if any applied.
+
+    A CRL applies to a link when it names the parent as issuer; it must then verify with the
+    parent's key and be current at ``now`` (``last_update <= now <= next_update``), or the
+    check fails closed. CRLs of other issuers (Enarx ships the Genoa CRL with Milan evidence)
+    are ignored.
+    """
+    checked = False
+    links = list(itertools.pairwise(chain))
+    for child, parent in links:
+        for crl in crls:
+            if crl.issuer != parent.subject:
+                continue
+            crl_key = (crl.fingerprint(hashes.SHA256()), fingerprint(parent))
+            if crl_key not in _verified_crls:
+                try:
+                    valid = crl.is_signature_valid(parent.public_key())  # type: ignore[arg-type]
+                except (ValueError, TypeError, UnsupportedAlgorithm):
+                    valid = False
+                if not valid:
+                    raise VerificationFailed(
+                        f"{prefix}.crl.signature",
+                        f"CRL issued by {_cn(crl)} does not verify with {describe(parent)}",
+                        field="crl",
+                    )
+                if len(_verified_crls) < _MAX_CACHED_CRLS:
+                    _verified_crls.add(crl_key)
+            last, nxt = crl.last_update_utc, crl.next_update_utc
+            if nxt is None or now > nxt:
+                raise VerificationFailed(
+                    f"{prefix}.crl.expired",
+                    f"CRL issued by {_cn(crl)} expired at {nxt.isoformat() if nxt else '(no nextUpdate)'} (now {now.isoformat()})",
+                    field="crl",
+                    expected=f"<= {nxt.isoformat()}" if nxt else "a nextUpdate",
+                    got=now.isoformat(),
+                )
+            if now < last:
+                raise VerificationFailed(
+                    f"{prefix}.crl.not_yet_valid",
+                    f"CRL issued by {_cn(crl)} is not valid before {last.isoformat()} (now {now.isoformat()})",
+                    field="crl",
+                    expected=f">= {last.isoformat()}",
+                    got=now.isoformat(),
+                )
+            checked = True
+            revoked = crl.get_revoked_certificate_by_serial_number(child.serial_number)
+            if revoked is not None:
+                raise VerificationFailed(
+                    f"{prefix}.cert.revoked",
+                    f"certificate {describe(child)} was revoked by {_cn(crl)} on {revoked.revocation_date_utc.isoformat()}",
+                    field=_cn(child),
+                    got=child.serial_number,
+                )
+    return checked
+
+
+@dataclass(frozen=True)
+class AmdKeyInfo:
+    """The AMD extensions of a VCEK or VLEK certificate."""
+
+    kind: str  # "VCEK" or "VLEK"
+    product: Product
+    product_name: str  # e.g. "Milan-B0"
+    tcb: TcbParts
+    hwid: bytes | None  # VCEK: the chip's CHIP_ID (64 bytes; Turin: 8)
+    csp_id: str | None  # VLEK: the cloud provider
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind, "product": self.product_name, "tcb": self.tcb.to_json()}
+        if self.hwid is not None:
+            out["hwid"] = self.hwid.hex()
+        if self.csp_id is not None:
+            out["csp_id"] = self.csp_id
+        return out
+
+
+def _ext_value(cert: x509.Certificate, oid: str) -> bytes | None:
+    try:
+        ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(oid))
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    return value.value if isinstance(value, x509.UnrecognizedExtension) else None
+
+
+def _ext_int(cert: x509.Certificate, oid: str, name: str, *, required: bool = True) -> int | None:
+    raw = _ext_value(cert, oid)
+    if raw is None:
+        if required:
+            raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} lacks the {name} extension ({oid})", field=name)
+        return None
+    try:
+        value, rest = der_decoder.decode(raw, asn1Spec=univ.Integer())
+    except PyAsn1Error as exc:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} {name} is not a DER INTEGER", field=name) from exc
+    if rest or not 0 <= int(value) <= 0xFF:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} {name} is {int(value)}, expected 0..255", field=name, got=int(value))
+    return int(value)
+
+
+def amd_key_info(cert: x509.Certificate) -> AmdKeyInfo:
+    """Read the product, TCB and hwID/CSP extensions of a VCEK or VLEK."""
+    cn = _cn(cert)
+    if cn not in ("SEV-VCEK", "SEV-VLEK"):
+        raise MalformedEvidence(
+            "snp.vcek.subject", f"endorsement key certificate is {cn!r}, expected SEV-VCEK or SEV-VLEK", field="subject", got=cn
+        )
+    raw_name = _ext_value(cert, OID_PRODUCT_NAME)
+    if raw_name is None:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} lacks productName ({OID_PRODUCT_NAME})", field="productName")
+    try:
+        name_value, rest = der_decoder.decode(raw_name, asn1Spec=char.IA5String())
+        product_name = str(name_value)
+    except (PyAsn1Error, UnicodeError) as exc:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} productName is not an IA5String", field="productName") from exc
+    if rest:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} productName has trailing bytes", field="productName")
+    family = product_name.split("-")[0]
+    if family not in PRODUCTS:
+        raise MalformedEvidence(
+            "snp.vcek.product", f"{describe(cert)} names product {product_name!r}, expected one of {', '.join(PRODUCTS)}",
+            field="productName", expected=list(PRODUCTS), got=product_name,
+        )
+    product: Product = family
+    fmc = _ext_int(cert, OID_FMC_SPL, "fmcSPL", required=product == "Turin")
+    tcb = TcbParts(
+        bootloader=_ext_int(cert, OID_BL_SPL, "blSPL") or 0,
+        tee=_ext_int(cert, OID_TEE_SPL, "teeSPL") or 0,
+        snp=_ext_int(cert, OID_SNP_SPL, "snpSPL") or 0,
+        microcode=_ext_int(cert, OID_UCODE_SPL, "ucodeSPL") or 0,
+        fmc=fmc if product == "Turin" else None,
+    )
+    hwid = None
+    csp_id = None
+    kind = "VCEK" if cn == "SEV-VCEK" else "VLEK"
+    if kind == "VCEK":
+        raw = _ext_value(cert, OID_HWID)
+        if raw is None:
+            raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} lacks hwID ({OID_HWID})", field="hwID")
+        hwid = _unwrap_octets(raw, cert)
+    else:
+        raw = _ext_value(cert, OID_CSP_ID)
+        if raw is not None:
+            try:
+                value, _ = der_decoder.decode(raw, asn1Spec=char.IA5String())
+                csp_id = str(value)
+            except (PyAsn1Error, UnicodeError):
+                csp_id = raw.hex()
+    return AmdKeyInfo(kind=kind, product=product, product_name=product_name, tcb=tcb, hwid=hwid, csp_id=csp_id)
+
+
+def _unwrap_octets(raw: bytes, cert: x509.Certificate) -> bytes:
+    # KDS served hwID as the raw 64 (Turin: 8) bytes, later as a DER OCTET STRING around them
+    # (trustee commit 52d04aaa accepts both). Decide by length so raw bytes starting 04 40 are
+    # not mistaken for a wrapper.
+    if len(raw) in (64, 8):
+        return raw
+    try:
+        value, rest = der_decoder.decode(raw, asn1Spec=univ.OctetString())
+    except PyAsn1Error as exc:
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} hwID is neither raw nor an OCTET STRING", field="hwID") from exc
+    inner = bytes(value)
+    if rest or len(inner) not in (64, 8):
+        raise MalformedEvidence("snp.vcek.extension", f"{describe(cert)} hwID has {len(inner)} bytes, expected 64 (or 8 on Turin)", field="hwID")
+    return inner
+
+
+def root_product(root: x509.Certificate) -> Product | None:
+    """``ARK-Milan`` -> ``Milan``; None for a root whose name says no AMD product (test roots)."""
+    tail = _cn(root).rsplit("-", 1)[-1]
+    return tail if tail in PRODUCTS else None

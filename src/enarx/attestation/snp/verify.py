@@ -1,0 +1,210 @@
+"""Is this SEV-SNP report signed by a genuine AMD chip, through AMD's chain, at ``now``?
+
+Checks signatures, chains, revocation and the consistency of the endorsement key with the
+report; no policy (that is :mod:`enarx.attestation.snp.validate`). The procedure, in order:
+
+1. parse the report (:mod:`.abi`); the signature algorithm must be ECDSA P-384/SHA-384 and the
+   report must say it is signed (SIGNING_KEY is VCEK or VLEK, not "none");
+2. find the endorsement key certificate (VCEK or VLEK, as the report says) among the supplied
+   certificates: the evidence's, then the host collateral's;
+3. chain it to a pinned ARK through an ASK/ASVK (supplied, or AMD's own shipped in
+   :mod:`._amd_certs`), each link checked and every certificate valid at ``now``;
+4. revocation: every CRL signed by a chain issuer is checked, fail closed on a bad or stale one;
+5. the report signature (r and s little-endian) over bytes [0, 0x2A0) with the key's P-384 key;
+6. the key's product agrees with the root's and, from report v3, with the CPUID fields
+   (prevents a Milan key vouching for a Genoa-layout TCB);
+7. the key's TCB extensions equal REPORTED_TCB (the TCB AMD derived the key for; CURRENT_TCB
+   may be newer: trustee's vector shows it) - a VCEK from an older TCB must not vouch for a
+   report;
+8. VCEK hwID equals CHIP_ID (unless the host masked CHIP_ID), binding the key to this chip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from enarx.attestation.errors import MalformedEvidence, VerificationFailed
+from enarx.attestation.options import VerifyOptions
+from enarx.attestation.snp.abi import (
+    SIG_ALGO_ECDSA_P384_SHA384,
+    SIGNED_SIZE,
+    SIGNING_KEY_VCEK,
+    SIGNING_KEY_VLEK,
+    Product,
+    Report,
+    TcbParts,
+)
+from enarx.attestation.snp.certs import (
+    AmdKeyInfo,
+    amd_key_info,
+    build_chain,
+    check_revocation,
+    describe,
+    root_product,
+    vendor_arks,
+    vendor_intermediates,
+)
+
+
+@dataclass(frozen=True)
+class VerifiedReport:
+    """A report whose signature, chain and key bindings verified at ``now``."""
+
+    report: Report
+    raw: bytes
+    product: Product
+    key: AmdKeyInfo
+    chain: tuple[x509.Certificate, ...]  # endorsement key, ASK/ASVK, ARK
+    crl_checked: bool
+
+    def tcb(self, which: str) -> TcbParts:
+        return self.report.tcb(which, self.product)
+
+
+def trusted_roots(options: VerifyOptions) -> tuple[x509.Certificate, ...]:
+    return (*(vendor_arks() if options.trust_vendor_roots else ()), *options.extra_roots)
+
+
+def verify_report(
+    report: bytes | Report,
+    *,
+    options: VerifyOptions,
+    certificates: Sequence[x509.Certificate] = (),
+    crls: Sequence[x509.CertificateRevocationList] = (),
+) -> VerifiedReport:
+    """Verify a raw report (or a parsed one) with the certificates and CRLs that came with it.
+
+    ``options.collateral`` adds the host's cached certificates and CRLs. Raises
+    :class:`MalformedEvidence` or :class:`VerificationFailed`.
+    """
+    # 1. Parse; refuse unsigned reports and unknown signature algorithms.
+    parsed = report if isinstance(report, Report) else Report.from_bytes(report)
+    raw = parsed.to_bytes() if isinstance(report, Report) else bytes(report)
+    if parsed.signature_algo != SIG_ALGO_ECDSA_P384_SHA384:
+        raise VerificationFailed(
+            "snp.signature_algo",
+            f"SNP report signature_algo is {parsed.signature_algo}, expected {SIG_ALGO_ECDSA_P384_SHA384} (ECDSA P-384 SHA-384)",
+            field="signature_algo",
+            expected=SIG_ALGO_ECDSA_P384_SHA384,
+            got=parsed.signature_algo,
+        )
+    signing_key = parsed.signer_info.signing_key
+    if signing_key not in (SIGNING_KEY_VCEK, SIGNING_KEY_VLEK):
+        raise VerificationFailed(
+            "snp.signing_key",
+            f"SNP report is not signed (signing_key {parsed.signer_info.signing_key_name})",
+            field="signer_info.signing_key",
+            expected="VCEK or VLEK",
+            got=parsed.signer_info.signing_key_name,
+        )
+    kind = "VCEK" if signing_key == SIGNING_KEY_VCEK else "VLEK"
+    supplied = (*certificates, *options.collateral.certificates)
+    all_crls = (*crls, *options.collateral.crls)
+    roots = trusted_roots(options)
+
+    # 2. Endorsement key candidates: the certificates named SEV-VCEK / SEV-VLEK. A host cache may
+    #    hold several (one per TCB); the one whose key verifies the report signature is used.
+    wanted = f"SEV-{kind}"
+    leaves = [c for c in supplied if _is_named(c, wanted)]
+    if not leaves:
+        raise VerificationFailed(
+            f"snp.{kind.lower()}.missing",
+            f"no {wanted} certificate came with the evidence or the collateral",
+            field=kind.lower(),
+        )
+    errors: list[VerificationFailed | MalformedEvidence] = []
+    for leaf in leaves:
+        try:
+            return _verify_with(parsed, raw, leaf, supplied, roots, all_crls, options)
+        except (VerificationFailed, MalformedEvidence) as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def _is_named(cert: x509.Certificate, cn: str) -> bool:
+    return any(a.value == cn for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME))
+
+
+def _verify_with(
+    report: Report,
+    raw: bytes,
+    leaf: x509.Certificate,
+    supplied: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    options: VerifyOptions,
+) -> VerifiedReport:
+    now = options.now
+    # 3. Chain to a pinned ARK, every link and validity window checked at `now`.
+    candidates = (*supplied, *vendor_intermediates())
+    chain = build_chain(leaf, candidates, roots, now, prefix="snp")
+
+    # 4. Revocation by every CRL a chain issuer signed.
+    crl_checked = check_revocation(chain, crls, now, prefix="snp")
+
+    # 5. The report signature: r, s little-endian, over bytes [0, 0x2A0).
+    public_key = leaf.public_key()
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP384R1):
+        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key is not EC P-384", field="vcek.public_key")
+    signature = encode_dss_signature(report.signature_r, report.signature_s)
+    try:
+        public_key.verify(signature, raw[:SIGNED_SIZE], ec.ECDSA(hashes.SHA384()))
+    except InvalidSignature:
+        raise VerificationFailed(
+            "snp.signature",
+            f"SNP report signature does not verify with {describe(leaf)}",
+            field="signature",
+        ) from None
+
+    # 6. One product throughout: key, root and (v3+) CPUID.
+    info = amd_key_info(leaf)
+    product = info.product
+    root_prod = root_product(chain[-1])
+    if root_prod is not None and root_prod != product:
+        raise VerificationFailed(
+            "snp.product",
+            f"{describe(leaf)} is a {product} key but chains to ARK-{root_prod}",
+            field="product",
+            expected=root_prod,
+            got=product,
+        )
+    cpuid_product = report.cpuid_product
+    if report.version >= 3 and cpuid_product is not None and cpuid_product != product:
+        raise VerificationFailed(
+            "snp.product",
+            f"report CPUID says {cpuid_product} (family {report.cpuid_fam_id:#x} model {report.cpuid_mod_id:#x}) but the key is a {product} key",
+            field="cpuid",
+            expected=product,
+            got=cpuid_product,
+        )
+
+    # 7. The key's TCB is the report's REPORTED_TCB.
+    reported = report.tcb("reported", product)
+    if info.tcb != reported:
+        raise VerificationFailed(
+            f"snp.{info.kind.lower()}.tcb",
+            f"{info.kind} TCB {info.tcb.to_json()} differs from the report's reported_tcb {reported.to_json()}",
+            field="reported_tcb",
+            expected=info.tcb.to_json(),
+            got=reported.to_json(),
+        )
+
+    # 8. The VCEK is this chip's.
+    if info.hwid is not None and not report.signer_info.mask_chip_key:
+        chip = report.chip_id[: len(info.hwid)]
+        if chip != info.hwid:
+            raise VerificationFailed(
+                "snp.vcek.hwid",
+                f"VCEK hwID {info.hwid.hex()} differs from the report's chip_id {chip.hex()}",
+                field="chip_id",
+                expected=info.hwid.hex(),
+                got=chip.hex(),
+            )
+    return VerifiedReport(report=report, raw=raw, product=product, key=info, chain=chain, crl_checked=crl_checked)
