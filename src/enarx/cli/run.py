@@ -1,0 +1,107 @@
+"""``enarx run``: run a WebAssembly module in a Keep, configured by an Enarx.toml."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from enarx.cli.environment import Environment
+from enarx.cli.status import ExitStatus
+from enarx.config.load import ConfigError, load_config
+from enarx.errors import EnarxError
+from enarx.keep.engine import ModuleCache, ModuleError
+from enarx.keep.runner import run_module
+from enarx.keep.workload import SetupError
+
+log = logging.getLogger("enarx")
+
+# Largest module read from disk; Enarx caps packaged modules at 100 MB.
+MAX_MODULE_BYTES = 100_000_000
+
+EPILOG = """\
+examples:
+  enarx run hello.wasm                               stdin, stdout and stderr only
+  enarx run --wasmcfgfile Enarx.toml server.wasm     fds, args and env from Enarx.toml
+  enarx run --set limits.memory=64MiB --set 'args=["10"]' fib.wasm
+
+exit status: the workload's own exit code; or 124 time limit, 125 enarx could not start the
+workload (configuration, sockets, files), 126 the module is not runnable, 134 the workload
+trapped, 137 memory limit. Set ENARX_LOG=debug (or --log-level debug) to see the wasm backtrace.
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Environment) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run a WebAssembly module inside an Enarx Keep",
+        description="Run a WebAssembly (WASI preview 1) module. The i-th [[files]] entry of "
+        "Enarx.toml is its fd i; without a config it gets stdin, stdout and stderr.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("module", type=Path, help="the .wasm module to run")
+    parser.add_argument(
+        "--wasmcfgfile",
+        type=Path,
+        default=env.getenv("ENARX_WASMCFGFILE"),
+        metavar="FILE",
+        help="Enarx.toml to use (env ENARX_WASMCFGFILE)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key (TOML dotted key; numbers index arrays: files.3.port=8080); "
+        "applied after the [test] overlay; repeatable",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=env.getenv("ENARX_NO_CACHE") == "1",
+        help="do not use the compiled-module cache (env ENARX_NO_CACHE=1)",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def _read_module(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_MODULE_BYTES + 1)
+    except FileNotFoundError:
+        raise ModuleError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ModuleError(f"{path} is a directory, not a .wasm module") from None
+    except OSError as exc:
+        raise ModuleError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_MODULE_BYTES:
+        raise ModuleError(f"{path} is larger than {MAX_MODULE_BYTES} bytes")
+    return data
+
+
+def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
+    try:
+        wasm = _read_module(args.module)
+        loaded = load_config(args.wasmcfgfile, overrides=args.overrides)
+        cache = None if args.no_cache else ModuleCache(env.cache_dir / "modules")
+        outcome = run_module(wasm, loaded, cache=cache, name=str(args.module))
+    except ModuleError as exc:
+        _fail(env, exc)
+        return ExitStatus.MODULE_INVALID
+    except (ConfigError, SetupError) as exc:
+        _fail(env, exc)
+        return ExitStatus.RUNTIME_ERROR
+    except EnarxError as exc:
+        _fail(env, exc)
+        return ExitStatus.RUNTIME_ERROR
+    if outcome.message:
+        print(f"enarx: {outcome.message}", file=env.stderr)
+        if outcome.backtrace:
+            log.debug("wasm backtrace:\n  %s", "\n  ".join(outcome.backtrace))
+    return outcome.status
+
+
+def _fail(env: Environment, exc: EnarxError) -> None:
+    print(f"enarx: error: {exc}", file=env.stderr)

@@ -1,0 +1,240 @@
+"""Reading Enarx.toml: parse, overlay ``[test]``, apply ``--set``, validate, locate errors.
+
+Errors name ``file:line`` wherever the TOML allows it: syntax errors carry tomllib's own
+position, and schema errors are placed by finding their key path in the source text.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from enarx.config.schema import DEFAULT_FILES, Config
+from enarx.errors import EnarxError
+
+# An Enarx.toml is a small manifest; Enarx itself caps package configs at 1 MB.
+MAX_CONFIG_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a config file, where it is, and what is wrong."""
+
+    path: str  # the file, or "<--set>" / "<default>"
+    line: int | None
+    location: str  # dotted key path, e.g. files[3].port
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.location}: {self.message}" if self.location else f"{where}: {self.message}"
+
+
+class ConfigError(EnarxError):
+    """The configuration is invalid; ``issues`` lists every problem found."""
+
+    code = "config.invalid"
+
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues = tuple(issues)
+        first = str(self.issues[0]) if self.issues else "invalid configuration"
+        more = f" (and {len(self.issues) - 1} more; run `enarx config validate`)" if len(self.issues) > 1 else ""
+        super().__init__(first + more)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration and where it came from."""
+
+    config: Config
+    source: Path | None  # None: the built-in default (stdio only)
+    base_dir: Path  # relative paths in the config (dir pre-opens, CA files) resolve here
+    test_overlay_applied: bool = False
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([ConfigIssue(str(path), None, "", "no such file")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"larger than {MAX_CONFIG_BYTES} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"not UTF-8 ({exc.reason} at byte {exc.start})")]) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line_match = re.search(r"at line (\d+)", message)
+        line = int(line_match.group(1)) if line_match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise ConfigError([ConfigIssue(str(path), line, "", f"TOML syntax: {message}")]) from None
+
+
+def overlay(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``top`` over ``base``: tables merge, everything else (arrays too) replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = overlay(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_override(item: str) -> tuple[list[str | int], Any]:
+    """``KEY=VALUE`` with a TOML dotted key (numeric parts index arrays) and a TOML value.
+
+    A value that is not valid TOML is taken as a plain string, so ``--set steward=https://x``
+    needs no quotes.
+    """
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError([ConfigIssue("<--set>", None, item, "expected KEY=VALUE, e.g. limits.memory=\"64MiB\"")])
+    parts: list[str | int] = []
+    for part in key.split("."):
+        part = part.strip().strip('"')
+        if not part:
+            raise ConfigError([ConfigIssue("<--set>", None, key, "empty key part")])
+        parts.append(int(part) if part.isdigit() else part)
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    return parts, parsed
+
+
+def apply_override(data: dict[str, Any], parts: Sequence[str | int], value: Any) -> None:
+    target: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        nxt = parts[depth + 1]
+        if isinstance(part, int):
+            if not isinstance(target, list) or part >= len(target):
+                raise ConfigError([ConfigIssue("<--set>", None, _dotted(parts), f"no array element {part}")])
+            target = target[part]
+        else:
+            if not isinstance(target, dict):
+                raise ConfigError([ConfigIssue("<--set>", None, _dotted(parts), f"{part!r} is not inside a table")])
+            target = target.setdefault(part, [] if isinstance(nxt, int) else {})
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(target, list) or last > len(target):
+            raise ConfigError([ConfigIssue("<--set>", None, _dotted(parts), f"no array element {last}")])
+        if last == len(target):
+            target.append(value)
+        else:
+            target[last] = value
+    else:
+        if not isinstance(target, dict):
+            raise ConfigError([ConfigIssue("<--set>", None, _dotted(parts), "not inside a table")])
+        target[last] = value
+
+
+def _dotted(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def effective_data(
+    data: Mapping[str, Any], *, test: bool, overrides: Sequence[str] = ()
+) -> tuple[dict[str, Any], bool]:
+    """The raw table that will be validated: ``[test]`` overlaid when testing, then ``--set``."""
+    data = dict(data)
+    test_table = data.pop("test", None)
+    applied = False
+    if test_table is not None and not isinstance(test_table, Mapping):
+        raise ConfigError([ConfigIssue("<config>", None, "test", "must be a table")])
+    if test and test_table:
+        if "test" in test_table:
+            raise ConfigError([ConfigIssue("<config>", None, "test.test", "[test] cannot nest")])
+        data = overlay(data, test_table)
+        applied = True
+    for item in overrides:
+        parts, value = parse_override(item)
+        apply_override(data, parts, value)
+    return data, applied
+
+
+def validate(data: Mapping[str, Any], *, source: str = "<config>", text: str | None = None) -> Config:
+    try:
+        return Config.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(issues_from(exc, source, text)) from None
+
+
+def issues_from(exc: ValidationError, source: str, text: str | None) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors():
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+        location = _dotted(loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (not in the schema; see `enarx config schema`)"
+        elif error["type"] == "union_tag_invalid":
+            message = f"unknown kind {error['input'].get('kind')!r}; expected one of null, stdin, stdout, stderr, listen, connect, dir" if isinstance(error.get("input"), dict) else message
+        line = locate(text, loc) if text is not None else None
+        issues.append(ConfigIssue(source, line, location, message))
+    return issues
+
+
+_UNION_TAGS = {"null", "stdin", "stdout", "stderr", "listen", "connect", "dir"}
+
+
+def locate(text: str, loc: Sequence[str | int]) -> int | None:
+    """Best-effort line of a key path in TOML source (arrays of tables and plain keys)."""
+    lines = text.splitlines()
+    table: list[str | int] = []  # current table path, with array-of-tables indices
+    counts: dict[str, int] = {}
+    best: int | None = None
+    target_table = [p for p in loc[:-1]]
+    header = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
+    for number, line in enumerate(lines, start=1):
+        match = header.match(line)
+        if match:
+            name = match.group(2).replace('"', "").replace("'", "")
+            keys: list[str | int] = list(name.split("."))
+            if match.group(1) == "[[":
+                index = counts.get(name, 0)
+                counts[name] = index + 1
+                keys.append(index)
+            table = keys
+            if table == list(loc[: len(table)]) and best is None and len(table) == len(loc):
+                best = number
+            elif table == list(loc[: len(table)]):
+                best = number if best is None else best
+            continue
+        key_match = re.match(r"^\s*([A-Za-z0-9_\-\"']+)\s*=", line)
+        if key_match:
+            key = key_match.group(1).strip("\"'")
+            full = [*table, key]
+            if full == list(loc[: len(full)]) and len(full) >= len(target_table) + 1:
+                return number
+    return best
+
+
+def load_config(
+    path: Path | None, *, test: bool = False, overrides: Sequence[str] = ()
+) -> LoadedConfig:
+    """Load, overlay and validate an Enarx.toml; ``path=None`` gives Enarx's default (stdio)."""
+    if path is None:
+        data: dict[str, Any] = {"files": [dict(f) for f in DEFAULT_FILES]}
+        effective, applied = effective_data(data, test=test, overrides=overrides)
+        return LoadedConfig(validate(effective, source="<default>"), None, Path.cwd(), applied)
+    data, text = read_toml(path)
+    effective, applied = effective_data(data, test=test, overrides=overrides)
+    config = validate(effective, source=str(path), text=text)
+    return LoadedConfig(config, path, path.resolve().parent, applied)

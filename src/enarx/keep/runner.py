@@ -1,0 +1,158 @@
+"""One run of a workload: compile, link our WASI host, instantiate, call ``_start``, classify.
+
+The result is a :class:`RunOutcome`: the exit status the ``enarx`` process should return,
+one line for the user when the runtime (not the workload) ended the run, and the wasm
+backtrace for the debug log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import wasmtime
+
+from enarx.cli.status import ExitStatus
+from enarx.config.load import LoadedConfig
+from enarx.keep.engine import ModuleCache, ModuleError, compile_module, make_engine
+from enarx.keep.lifecycle import Event, Lifecycle
+from enarx.keep.limits import Watchdog
+from enarx.keep.workload import HostStdio, argv_of, build_fd_table, environ_of
+from enarx.wasi import Preview1, WasiBinding, WasiCtx, Waiter
+
+log = logging.getLogger("enarx.keep")
+
+WASM_PAGE = 65536
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: int
+    message: str | None = None  # one line, when the runtime ended the run
+    backtrace: list[str] = field(default_factory=list)
+
+
+def _missing_imports(module: wasmtime.Module) -> list[str]:
+    missing = []
+    for imp in module.imports:
+        if imp.module != "wasi_snapshot_preview1":
+            missing.append(f"{imp.module}.{imp.name}")
+    return missing
+
+
+def run_module(
+    wasm: bytes,
+    loaded: LoadedConfig,
+    *,
+    cache: ModuleCache | None = None,
+    stdio: HostStdio = HostStdio(),
+    name: str = "main.wasm",
+) -> RunOutcome:
+    """Run ``wasm`` under ``loaded``'s configuration; never raises for the guest's behaviour."""
+    lifecycle = Lifecycle()
+    engine = make_engine()
+    module = compile_module(engine, wasm, cache=cache, name=name)
+    lifecycle.advance(Event.COMPILE)
+
+    missing = _missing_imports(module)
+    if missing:
+        raise ModuleError(f"{name} imports what no Keep provides: {', '.join(missing[:5])}")
+    start_export = next((e for e in module.exports if e.name == "_start"), None)
+    if start_export is None or not isinstance(start_export.type, wasmtime.FuncType):
+        raise ModuleError(f"{name} has no _start function: it is not a WASI command")
+
+    config = loaded.config
+    waiter = Waiter()
+    ctx = WasiCtx(args=argv_of(config), env=environ_of(config), waiter=waiter)
+    ctx.fds = build_fd_table(loaded, waiter, stdio)
+    store = wasmtime.Store(engine)
+    store.set_epoch_deadline(1)
+    if config.limits.memory is not None:
+        store.set_limits(memory_size=config.limits.memory)
+    watchdog = Watchdog(engine, waiter, wall_time=config.limits.wall_time, cpu_time=config.limits.cpu_time)
+    try:
+        linker = wasmtime.Linker(engine)
+        binding = WasiBinding(linker, Preview1(ctx))
+        try:
+            instance = linker.instantiate(store, module)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            raise ModuleError(f"{name} could not be instantiated: {_first_line(exc)}") from None
+        lifecycle.advance(Event.INSTANTIATE)
+        exports = instance.exports(store)
+        memory = exports.get("memory")
+        if isinstance(memory, wasmtime.Memory):
+            binding.bind_memory(store, memory)
+        start = exports["_start"]
+        assert isinstance(start, wasmtime.Func)
+        watchdog.start()
+        lifecycle.advance(Event.START)
+        try:
+            start(store)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
+            return _classify_trap(trap, ctx, watchdog, lifecycle, store, memory, config.limits.memory)
+        lifecycle.advance(Event.EXIT)
+        return RunOutcome(ExitStatus.OK)
+    finally:
+        watchdog.stop()
+        ctx.close()
+
+
+def _classify_trap(
+    trap: Exception,
+    ctx: WasiCtx,
+    watchdog: Watchdog,
+    lifecycle: Lifecycle,
+    store: wasmtime.Store,
+    memory: object,
+    memory_limit: int | None,
+) -> RunOutcome:
+    if ctx.exit_code is not None:
+        lifecycle.advance(Event.EXIT)
+        return RunOutcome(ctx.exit_code & 0xFF if ctx.exit_code > 255 else ctx.exit_code)
+    frames = _backtrace(trap)
+    if watchdog.reason is not None or ctx.waiter.stop_reason is not None:
+        lifecycle.advance(Event.STOP)
+        reason = watchdog.reason or ctx.waiter.stop_reason
+        return RunOutcome(ExitStatus.TIME_LIMIT, f"workload stopped: {reason}", frames)
+    if memory_limit is not None and isinstance(memory, wasmtime.Memory):
+        used = memory.data_len(store)
+        # The engine refuses a memory.grow past the limit (grow returns -1, as wasm says);
+        # an allocator then aborts. A trap with memory within a page of the limit is that.
+        if used + WASM_PAGE > memory_limit:
+            lifecycle.advance(Event.STOP)
+            return RunOutcome(
+                ExitStatus.MEMORY_LIMIT,
+                f"workload stopped: memory limit of {_mib(memory_limit)} reached ({_mib(used)} in use)",
+                frames,
+            )
+    lifecycle.advance(Event.TRAP)
+    return RunOutcome(ExitStatus.TRAP, f"workload trapped: {_trap_message(trap)}", frames)
+
+
+def _trap_message(trap: Exception) -> str:
+    if isinstance(trap, wasmtime.Trap):
+        message = trap.message.strip().splitlines()[0] if trap.message else "trap"
+        code = trap.trap_code
+        if code is not None:
+            return f"{message} ({code.name.lower().replace('_', ' ')})" if code.name.lower() not in message.lower() else message
+        return message
+    return _first_line(trap)
+
+
+def _backtrace(trap: Exception) -> list[str]:
+    if not isinstance(trap, wasmtime.Trap):
+        return []
+    lines = []
+    for i, frame in enumerate(trap.frames):
+        fname = frame.func_name or f"<func {frame.func_index}>"
+        lines.append(f"{i}: {fname} @ {frame.module_offset:#x}")
+    return lines
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
