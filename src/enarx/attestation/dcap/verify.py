@@ -87,6 +87,7 @@ class EvidenceCollateral:
     crls: tuple[x509.CertificateRevocationList, ...] = ()
     tcb_info: bytes | None = None
     tcb_info_issuer_chain: tuple[x509.Certificate, ...] = ()
+    qe_identity: bytes | None = None
 
 
 def trust_anchors(options: VerifyOptions) -> tuple[x509.Certificate, ...]:
@@ -293,10 +294,11 @@ def verify_quote(
     # 7. QE identity: Intel's QE for this TEE, at which level.
     qe_level = None
     paths = [pck_path, tcb_path]
-    if supplied.qe_identity is not None:
+    qe_raw = supplied.qe_identity if supplied.qe_identity is not None else evidence.qe_identity
+    if qe_raw is not None:
         qe_chain = supplied.qe_identity_issuer_chain or tcb_chain
         qe_path = verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing")
-        qe_doc = _qe_identity_cached(bytes(supplied.qe_identity))
+        qe_doc = _qe_identity_cached(bytes(qe_raw))
         coll.check_signed(qe_doc, qe_path[0], "qe_identity")
         coll.check_current("qe_identity", qe_doc.value.issue_date, qe_doc.value.next_update, now)
         qe_level = evaluate_qe(tee, qe_report, qe_doc.value)

@@ -1,0 +1,328 @@
+"""Enarx Keep evidence for Intel TEEs, as carried in a CSR extension.
+
+**SGX** (Enarx's OID ``1.3.6.1.4.1.58270.1.2``, format fixed by Enarx and Steward)::
+
+    SgxEvidence ::= SEQUENCE {
+        quote  OCTET STRING,                          -- raw DCAP quote v3
+        crl    CrlList,
+        tcb    SEQUENCE {
+            crts   SEQUENCE OF Certificate,           -- TCB signing chain as served, leaf first
+            report OCTET STRING } }                   -- TCB info JSON exactly as served
+    CrlList      ::= SEQUENCE { crls SEQUENCE OF CrlListEntry }
+    CrlListEntry ::= SEQUENCE { url UTF8String, crl CertificateList }
+
+The ``url`` is informational only: CRLs are matched by issuer and signature.
+
+**TDX** (Enarx never defined one; ours, under ``2.25`` from a UUID minted once, see
+:data:`OID_EVIDENCE_TDX`)::
+
+    TdxEvidence ::= SEQUENCE {
+        version     INTEGER (1),
+        quote       OCTET STRING,                     -- raw TDX quote v4/v5 (configfs-tsm outblob)
+        collateral  TdxCollateral OPTIONAL }
+    TdxCollateral ::= SEQUENCE {
+        crls            SEQUENCE OF CertificateList,  -- root CA CRL, PCK CA CRL
+        tcbSigningChain SEQUENCE OF Certificate,      -- leaf first
+        tcbInfo         [0] IMPLICIT OCTET STRING OPTIONAL,   -- PCS JSON exactly as served
+        qeIdentity      [1] IMPLICIT OCTET STRING OPTIONAL }  -- PCS JSON exactly as served
+
+Both bind the Keep's key the Enarx way: REPORTDATA starts with SHA-256 of the CSR's
+SubjectPublicKeyInfo DER, and the key's algorithm must be the PCK's (EC P-256), as Steward
+requires, so that no algorithm can be negotiated down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pyasn1.codec.der import decoder, encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import char, namedtype, tag, univ
+
+from enarx.attestation.dcap.abi import MAX_QUOTE_SIZE, Quote
+from enarx.attestation.dcap.validate import DcapPolicy
+from enarx.attestation.dcap.verdicts import sgx_verdict, tdx_verdict
+from enarx.attestation.dcap.verify import EvidenceCollateral, VerifiedQuote, verify_quote
+from enarx.attestation.errors import AttestationError, MalformedEvidence, VerificationFailed
+from enarx.attestation.options import VerifyOptions
+from enarx.attestation.verdict import Verdict
+
+OID_EVIDENCE_SGX: Final = "1.3.6.1.4.1.58270.1.2"
+#: Minted once for this project from UUID c8332733-52e5-4f2d-b0dc-7e5a0442f589 (never change it).
+OID_EVIDENCE_TDX: Final = "2.25.266111201377034270160286094288377542025"
+TDX_EVIDENCE_VERSION: Final = 1
+
+#: Evidence is a quote plus a few KB of collateral; refuse anything far larger before decoding.
+MAX_EVIDENCE_SIZE: Final = 256 * 1024
+
+
+# --- ASN.1 -------------------------------------------------------------------------------
+
+
+class _Certificates(univ.SequenceOf):  # type: ignore[misc]
+    componentType = univ.Any()
+
+
+class _CrlListEntry(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("url", char.UTF8String()),
+        namedtype.NamedType("crl", univ.Any()),
+    )
+
+
+class _CrlEntries(univ.SequenceOf):  # type: ignore[misc]
+    componentType = _CrlListEntry()
+
+
+class _CrlList(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(namedtype.NamedType("crls", _CrlEntries()))
+
+
+class _TcbPackage(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("crts", _Certificates()),
+        namedtype.NamedType("report", univ.OctetString()),
+    )
+
+
+class _SgxEvidence(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("quote", univ.OctetString()),
+        namedtype.NamedType("crl", _CrlList()),
+        namedtype.NamedType("tcb", _TcbPackage()),
+    )
+
+
+class _Crls(univ.SequenceOf):  # type: ignore[misc]
+    componentType = univ.Any()
+
+
+def _implicit(n: int) -> Any:
+    return univ.OctetString().subtype(implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, n))
+
+
+class _TdxCollateral(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("crls", _Crls()),
+        namedtype.NamedType("tcbSigningChain", _Certificates()),
+        namedtype.OptionalNamedType("tcbInfo", _implicit(0)),
+        namedtype.OptionalNamedType("qeIdentity", _implicit(1)),
+    )
+
+
+class _TdxEvidence(univ.Sequence):  # type: ignore[misc]
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("version", univ.Integer()),
+        namedtype.NamedType("quote", univ.OctetString()),
+        namedtype.OptionalNamedType("collateral", _TdxCollateral()),
+    )
+
+
+def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
+    if len(evidence) > MAX_EVIDENCE_SIZE:
+        raise MalformedEvidence(
+            f"{tee}.evidence.size",
+            f"{tee.upper()} evidence is {len(evidence)} bytes, expected at most {MAX_EVIDENCE_SIZE}",
+            field="evidence",
+            expected=f"<= {MAX_EVIDENCE_SIZE} bytes",
+            got=len(evidence),
+        )
+    try:
+        value, rest = decoder.decode(evidence, asn1Spec=spec)
+    except (PyAsn1Error, ValueError, TypeError, IndexError) as exc:
+        # pyasn1 signals most malformations with PyAsn1Error, a few with builtin errors.
+        raise MalformedEvidence(
+            f"{tee}.evidence.der",
+            f"{tee.upper()} evidence is not DER {type(spec).__name__.lstrip('_')}: {exc}",
+            field="evidence",
+            expected="DER",
+            got=f"{len(evidence)} bytes",
+        ) from None
+    if rest:
+        raise MalformedEvidence(
+            f"{tee}.evidence.der",
+            f"{tee.upper()} evidence has {len(rest)} bytes after the DER value",
+            field="evidence",
+            expected="no trailing bytes",
+            got=len(rest),
+        )
+    return value
+
+
+def _certificates(items: Any, field: str, tee: str) -> tuple[x509.Certificate, ...]:
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(x509.load_der_x509_certificate(bytes(item)))
+        except ValueError as exc:
+            raise MalformedEvidence(
+                f"{tee}.evidence.certificate", f"{field}[{i}] is not a DER certificate: {exc}", field=f"{field}[{i}]"
+            ) from None
+    return tuple(out)
+
+
+def _crl(der: bytes, field: str, tee: str) -> x509.CertificateRevocationList:
+    try:
+        return x509.load_der_x509_crl(der)
+    except ValueError as exc:
+        raise MalformedEvidence(f"{tee}.evidence.crl", f"{field} is not a DER CRL: {exc}", field=field) from None
+
+
+def _quote(raw: bytes, tee: str) -> Quote:
+    if len(raw) > MAX_QUOTE_SIZE:
+        raise MalformedEvidence(
+            f"{tee}.evidence.quote", f"quote is {len(raw)} bytes", field="quote", expected=f"<= {MAX_QUOTE_SIZE}", got=len(raw)
+        )
+    return Quote.from_bytes(raw)
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:
+    """Decode Enarx ``SgxEvidence`` into the quote and the collateral it carries."""
+    value = _decode(evidence, _SgxEvidence(), "sgx")
+    crls = tuple(_crl(bytes(e["crl"]), f"crl.crls[{i}]", "sgx") for i, e in enumerate(value["crl"]["crls"]))
+    chain = _certificates(value["tcb"]["crts"], "tcb.crts", "sgx")
+    quote = _quote(bytes(value["quote"]), "sgx")
+    return quote, EvidenceCollateral(crls=crls, tcb_info=bytes(value["tcb"]["report"]), tcb_info_issuer_chain=chain)
+
+
+def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:
+    """Decode our ``TdxEvidence`` into the quote and the collateral it carries."""
+    value = _decode(evidence, _TdxEvidence(), "tdx")
+    version = int(value["version"])
+    if version != TDX_EVIDENCE_VERSION:
+        raise MalformedEvidence(
+            "tdx.evidence.version",
+            f"TdxEvidence.version is {version}, expected {TDX_EVIDENCE_VERSION}",
+            field="version",
+            expected=TDX_EVIDENCE_VERSION,
+            got=version,
+        )
+    quote = _quote(bytes(value["quote"]), "tdx")
+    collateral = EvidenceCollateral()
+    c = value["collateral"]
+    if c.isValue:
+        collateral = EvidenceCollateral(
+            crls=tuple(_crl(bytes(crl), f"collateral.crls[{i}]", "tdx") for i, crl in enumerate(c["crls"])),
+            tcb_info=bytes(c["tcbInfo"]) if c["tcbInfo"].isValue else None,
+            tcb_info_issuer_chain=_certificates(c["tcbSigningChain"], "collateral.tcbSigningChain", "tdx"),
+            qe_identity=bytes(c["qeIdentity"]) if c["qeIdentity"].isValue else None,
+        )
+    return quote, collateral
+
+
+def encode_enarx_tdx_evidence(
+    quote: bytes,
+    *,
+    crls: Sequence[x509.CertificateRevocationList] = (),
+    tcb_signing_chain: Sequence[x509.Certificate] = (),
+    tcb_info: bytes | None = None,
+    qe_identity: bytes | None = None,
+    include_collateral: bool = True,
+) -> bytes:
+    """DER ``TdxEvidence`` for a quote and the collateral a Keep has (``tcb_info`` etc. verbatim)."""
+    value = _TdxEvidence()
+    value["version"] = TDX_EVIDENCE_VERSION
+    value["quote"] = quote
+    if include_collateral:
+        c = value["collateral"]
+        c["crls"].extend([univ.Any(crl.public_bytes(serialization.Encoding.DER)) for crl in crls])
+        c["tcbSigningChain"].extend([univ.Any(cert.public_bytes(serialization.Encoding.DER)) for cert in tcb_signing_chain])
+        if tcb_info is not None:
+            c["tcbInfo"] = tcb_info
+        if qe_identity is not None:
+            c["qeIdentity"] = qe_identity
+    return bytes(encoder.encode(value))
+
+
+def encode_enarx_sgx_evidence(
+    quote: bytes,
+    *,
+    crls: Sequence[tuple[str, x509.CertificateRevocationList]],
+    tcb_signing_chain: Sequence[x509.Certificate],
+    tcb_info: bytes,
+) -> bytes:
+    """DER ``SgxEvidence`` as an Enarx Keep produces it (used by tests and simulated Keeps)."""
+    value = _SgxEvidence()
+    value["quote"] = quote
+    entries = value["crl"]["crls"]
+    for url, crl in crls:
+        entry = _CrlListEntry()
+        entry["url"] = url
+        entry["crl"] = univ.Any(crl.public_bytes(serialization.Encoding.DER))
+        entries.append(entry)
+    value["tcb"]["crts"].extend([univ.Any(c.public_bytes(serialization.Encoding.DER)) for c in tcb_signing_chain])
+    value["tcb"]["report"] = tcb_info
+    return bytes(encoder.encode(value))
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def _binding_errors(verified: VerifiedQuote, report_data: bytes, spki_der: bytes) -> list[AttestationError]:
+    """The Keep key binding; returned (not raised) so policy violations are listed with it."""
+    try:
+        key = serialization.load_der_public_key(spki_der)
+    except (ValueError, TypeError) as exc:
+        raise MalformedEvidence(
+            "binding.spki", f"the CSR SubjectPublicKeyInfo does not decode: {exc}", field="spki"
+        ) from None
+    pck_key = verified.pck.public_key()
+    errors: list[AttestationError] = []
+    same_alg = (
+        isinstance(key, ec.EllipticCurvePublicKey)
+        and isinstance(pck_key, ec.EllipticCurvePublicKey)
+        and key.curve.name == pck_key.curve.name
+    )
+    if not same_alg:
+        got = f"EC {key.curve.name}" if isinstance(key, ec.EllipticCurvePublicKey) else type(key).__name__
+        errors.append(
+            VerificationFailed(
+                "binding.key_algorithm",
+                f"Keep key algorithm is {got}, expected the PCK's EC secp256r1",
+                field="spki.algorithm",
+                expected="EC secp256r1",
+                got=got,
+            )
+        )
+    digest = hashlib.sha256(spki_der).digest()
+    if report_data[: len(digest)] != digest:
+        errors.append(
+            VerificationFailed(
+                "binding.report_data",
+                f"report_data[0:32] is {report_data[:32].hex()}, expected SHA-256(CSR SPKI) {digest.hex()}",
+                field="report_data",
+                expected=digest,
+                got=report_data[:32],
+            )
+        )
+    return errors
+
+
+def _raise_binding(errors: list[AttestationError]) -> None:
+    # A broken binding means the evidence is not about this key: refuse before any policy.
+    if errors:
+        raise errors[0]
+
+
+def verify_enarx_sgx_evidence(evidence: bytes, *, spki_der: bytes, options: VerifyOptions, policy: DcapPolicy) -> Verdict:
+    """Verify Enarx SGX evidence (the ``1.3.6.1.4.1.58270.1.2`` extension value) for a CSR key."""
+    quote, carried = decode_enarx_sgx_evidence(evidence)
+    verified = verify_quote(quote, tee="sgx", options=options, policy=policy, evidence=carried)
+    _raise_binding(_binding_errors(verified, quote.sgx_body.report_data, spki_der))
+    return sgx_verdict(verified, policy)
+
+
+def verify_enarx_tdx_evidence(evidence: bytes, *, spki_der: bytes, options: VerifyOptions, policy: DcapPolicy) -> Verdict:
+    """Verify our TDX evidence (the :data:`OID_EVIDENCE_TDX` extension value) for a CSR key."""
+    quote, carried = decode_enarx_tdx_evidence(evidence)
+    verified = verify_quote(quote, tee="tdx", options=options, policy=policy, evidence=carried)
+    _raise_binding(_binding_errors(verified, quote.td_body.report_data, spki_der))
+    return tdx_verdict(verified, policy)
