@@ -293,3 +293,22 @@ def verify_enarx_snp_evidence(
     # 6. Policy.
     validate_report(verified, policy.snp)
     return verdict_of(verified)
+
+
+def encode_snp_evidence(
+    report: bytes,
+    vcek: x509.Certificate,
+    crls: tuple[tuple[str, x509.CertificateRevocationList], ...] | list[tuple[str, x509.CertificateRevocationList]] = (),
+) -> bytes:
+    """The DER Enarx puts under OID ``1.3.6.1.4.1.58270.1.3`` (inverse of :func:`decode_snp_evidence`)."""
+    evidence = _SnpEvidence()
+    crts = evidence["crts"]
+    crts["vcek"] = univ.Any(vcek.public_bytes(Encoding.DER))
+    entries = crts["crl"]["crls"]
+    for index, (url, crl) in enumerate(crls):
+        entry = _CrlListEntry()
+        entry["url"] = url
+        entry["crl"] = univ.Any(crl.public_bytes(Encoding.DER))
+        entries[index] = entry
+    evidence["report"] = univ.OctetString(bytes(report))
+    return bytes(der_encoder.encode(evidence))

@@ -100,8 +100,12 @@ class TestOnlyAmdSigner:
 
     def report(self, **fields: Any) -> Report:
         """An unsigned report consistent with this chain (TCB, chip id, signing key); override any field."""
-        signing_key = SIGNING_KEY_VCEK if self.kind == "VCEK" else SIGNING_KEY_VLEK
-        return make_test_only_report(tcb=self.tcb.to_u64(self.product), chip_id=self.chip_id, signing_key=signing_key, **fields)
+        defaults: dict[str, Any] = {
+            "tcb": self.tcb.to_u64(self.product),
+            "chip_id": self.chip_id,
+            "signing_key": SIGNING_KEY_VCEK if self.kind == "VCEK" else SIGNING_KEY_VLEK,
+        }
+        return make_test_only_report(**(defaults | fields))
 
     def signed_report(self, **fields: Any) -> bytes:
         return self.sign(self.report(**fields))
