@@ -149,7 +149,13 @@ class SnpPolicy:
                 unknown = sorted(set(value) - set(_TCB_COMPONENTS))
                 if unknown:
                     raise _invalid(f"min_tcb.{unknown[0]}", f"one of {', '.join(_TCB_COMPONENTS)}", unknown[0], where=where, what="unknown key")
-                put(key, key, TcbFloor(**{k: _int(f"min_tcb.{k}", v, where) for k, v in value.items()}))
+                try:
+                    floor = TcbFloor(**{k: _int(f"min_tcb.{k}", v, where) for k, v in value.items()})
+                except AttestationError as exc:
+                    if exc.field and exc.field.startswith(f"{where}."):
+                        raise
+                    raise _invalid(str(exc.field), str(exc.expected), exc.got, where=where) from None
+                put(key, key, floor)
             elif key == "abi":  # Steward: a semver requirement on the guest policy ABI
                 if value == "*":
                     continue
