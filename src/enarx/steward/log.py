@@ -41,7 +41,7 @@ _COLUMNS = (
     "serial", "issued_at", "not_after", "tee", "apps", "claims", "evidence_digest", "decision",
     "certificate", "revoked_at", "revocation_reason",
 )
-REASONS = tuple(r.value for r in x509.ReasonFlags if r not in (x509.ReasonFlags.remove_from_crl,))
+REASONS = tuple(r.name for r in x509.ReasonFlags if r is not x509.ReasonFlags.remove_from_crl)
 
 
 def format_serial(serial: int) -> str:
@@ -275,7 +275,7 @@ class IssuanceLog:
             cur.execute("SELECT serial, revoked_at, revocation_reason FROM issuance WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial")
             rows = cur.fetchall()
         return [
-            Revoked(serial=int(s, 16), revoked_at=datetime.fromisoformat(at), reason=x509.ReasonFlags(reason) if reason else None)
+            Revoked(serial=int(s, 16), revoked_at=datetime.fromisoformat(at), reason=x509.ReasonFlags[reason] if reason else None)
             for s, at, reason in rows
         ]
 

@@ -32,6 +32,10 @@ class Source:
             return None
         key, tables = parts[-1], parts[:-1]
         lines = self.text.splitlines()
+        own_header = re.compile(r"^\s*\[+\s*" + r"\s*\.\s*".join(re.escape(p) for p in parts) + r"\s*\]+")
+        for i, ln in enumerate(lines):
+            if own_header.match(ln):
+                return i + 1
         start = 0
         if tables:
             header = re.compile(r"^\s*\[+\s*" + r"\s*\.\s*".join(re.escape(t) for t in tables) + r"\s*\]+")
@@ -39,9 +43,8 @@ class Source:
             if start < 0:
                 return None
         key_re = re.compile(r"^\s*\"?" + re.escape(key) + r"\"?\s*=")
-        header_of_key = re.compile(r"^\s*\[+\s*" + r"\s*\.\s*".join(re.escape(p) for p in parts) + r"\s*\]+")
         for i in range(start, len(lines)):
-            if key_re.match(lines[i]) or header_of_key.match(lines[i]):
+            if key_re.match(lines[i]):
                 return i + 1
         return start + 1 if tables else None
 
