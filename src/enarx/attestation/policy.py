@@ -110,6 +110,10 @@ def _from_steward_sgx(table: Mapping[str, object], where: str) -> Mapping[str, o
         # Steward accepted any TCB status once advisories were listed (checking only that the
         # level's advisories are allowed); keep that meaning for its files, except Revoked.
         out["accepted_tcb_statuses"] = [s for s in TCB_STATUSES if s != "Revoked"]
+    if steward_style and "require_qe_identity" not in table:
+        # Steward never checked the QE identity and Enarx's SgxEvidence does not carry one; a
+        # host can still supply it as collateral, and a table may ask for it explicitly.
+        out["require_qe_identity"] = False
     return out
 
 
