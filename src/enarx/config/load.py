@@ -184,9 +184,13 @@ def issues_from(exc: ValidationError, source: str, text: str | None) -> list[Con
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (not in the schema; see `enarx config schema`)"
-        elif error["type"] == "union_tag_invalid":
-            message = f"unknown kind {error['input'].get('kind')!r}; expected one of null, stdin, stdout, stderr, listen, connect, dir" if isinstance(error.get("input"), dict) else message
-        line = locate(text, loc) if text is not None else None
+        elif error["type"] == "union_tag_invalid" and isinstance(error.get("input"), dict):
+            kind = error["input"].get("kind")
+            message = f"unknown kind {kind!r}; expected one of null, stdin, stdout, stderr, listen, connect, dir"
+        elif error["type"] == "union_tag_not_found":
+            message = "missing key 'kind'"
+        where = [*loc, "kind"] if error["type"] == "union_tag_invalid" else loc  # point at the kind
+        line = locate(text, where) if text is not None else None
         issues.append(ConfigIssue(source, line, location, message))
     return issues
 

@@ -23,6 +23,10 @@ from enarx.wasi import Preview1, WasiBinding, WasiCtx, Waiter
 log = logging.getLogger("enarx.keep")
 
 WASM_PAGE = 65536
+# A trap with linear memory closer than this to its limit (or 1/8 of the limit, if larger)
+# is reported as the memory limit: allocators grow in chunks, so the refused grow is
+# usually a few hundred KiB to a few MiB past what is in use.
+MEMORY_LIMIT_MARGIN = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ def _classify_trap(
 ) -> RunOutcome:
     if ctx.exit_code is not None:
         lifecycle.advance(Event.EXIT)
-        return RunOutcome(ctx.exit_code & 0xFF if ctx.exit_code > 255 else ctx.exit_code)
+        if ctx.exit_code > 255:
+            # A process exit status has 8 bits; 256 must not become a silent 0.
+            return RunOutcome(ExitStatus.ERROR, f"workload exited with {ctx.exit_code}, reported as 1")
+        return RunOutcome(ctx.exit_code)
     frames = _backtrace(trap)
     if watchdog.reason is not None or ctx.waiter.stop_reason is not None:
         lifecycle.advance(Event.STOP)
@@ -116,9 +123,10 @@ def _classify_trap(
         return RunOutcome(ExitStatus.TIME_LIMIT, f"workload stopped: {reason}", frames)
     if memory_limit is not None and isinstance(memory, wasmtime.Memory):
         used = memory.data_len(store)
-        # The engine refuses a memory.grow past the limit (grow returns -1, as wasm says);
-        # an allocator then aborts. A trap with memory within a page of the limit is that.
-        if used + WASM_PAGE > memory_limit:
+        # The engine refuses a memory.grow past the limit (grow returns -1, as wasm says) and
+        # the C API gives no way to see that refusal; an allocator then aborts. So a trap
+        # while memory is within the margin of the limit is reported as the limit.
+        if used + max(MEMORY_LIMIT_MARGIN, memory_limit // 8) > memory_limit:
             lifecycle.advance(Event.STOP)
             return RunOutcome(
                 ExitStatus.MEMORY_LIMIT,
@@ -130,13 +138,16 @@ def _classify_trap(
 
 
 def _trap_message(trap: Exception) -> str:
+    """One line: the cause wasmtime gives last, and the innermost named wasm function."""
+    text = trap.message if isinstance(trap, wasmtime.Trap) else str(trap)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    cause = lines[-1] if lines else type(trap).__name__
+    cause = cause.removeprefix("wasm trap: ").removeprefix("wasm ")
     if isinstance(trap, wasmtime.Trap):
-        message = trap.message.strip().splitlines()[0] if trap.message else "trap"
-        code = trap.trap_code
-        if code is not None:
-            return f"{message} ({code.name.lower().replace('_', ' ')})" if code.name.lower() not in message.lower() else message
-        return message
-    return _first_line(trap)
+        named = next((f.func_name for f in trap.frames if f.func_name), None)
+        if named:
+            return f"{cause} (in {named})"
+    return cause
 
 
 def _backtrace(trap: Exception) -> list[str]:

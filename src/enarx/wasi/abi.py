@@ -124,6 +124,7 @@ SUBSCRIPTION = struct.Struct("<QB7x32s")  # userdata, tag, union (48)
 SUBSCRIPTION_CLOCK = struct.Struct("<IxxxxQQH")  # clock id, timeout, precision, flags
 SUBSCRIPTION_FD = struct.Struct("<I")  # file descriptor
 EVENT = struct.Struct("<QHBxxxxxQH6x")  # userdata, error, type, nbytes, flags (32)
+U16 = struct.Struct("<H")
 U32 = struct.Struct("<I")
 U64 = struct.Struct("<Q")
 assert FDSTAT.size == 24 and FILESTAT.size == 64 and SUBSCRIPTION.size == 48 and EVENT.size == 32

@@ -367,7 +367,7 @@ class Preview1:
             data = b"".join(parts)
         self._scatter(vecs, data)
         self.mem.pack(abi.U32, len_ptr, len(data))
-        self.mem.pack(abi.U32, flags_ptr, 0)
+        self.mem.pack(abi.U16, flags_ptr, 0)  # roflags is a u16
         return 0
 
     def sock_send(self, fd: int, iovs: int, iovs_len: int, _si_flags: int, len_ptr: int) -> int:

@@ -1,0 +1,5 @@
+"""``python -m enarx`` is ``enarx``."""
+
+from enarx.cli.main import entry
+
+entry()

@@ -1,0 +1,82 @@
+"""Shared fixtures: the real ``enarx`` command, example paths, free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+TESTDATA = EXAMPLES / "testdata"
+
+
+def enarx_command() -> list[str]:
+    """The installed console script, as a user runs it."""
+    script = Path(sys.executable).parent / "enarx"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "enarx"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited early with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing listening on port {port} after {timeout}s")
+
+
+@pytest.fixture
+def enarx_env(tmp_path: Path) -> dict[str, str]:
+    """An environment with its own module cache, so tests do not share state."""
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env.pop("ENARX_LOG", None)
+    return env
+
+
+def run_enarx(
+    args: Sequence[str], env: dict[str, str], *, stdin: bytes = b"", timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*enarx_command(), *args], input=stdin, capture_output=True, env=env, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def spawn(enarx_env: dict[str, str]) -> Iterator[object]:
+    """Start ``enarx`` in the background; every process is killed at the end of the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(args: Sequence[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [*enarx_command(), *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=enarx_env,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
