@@ -1,0 +1,103 @@
+"""For real under uvicorn on loopback: the embedded test Steward and `enarx steward serve`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+
+from enarx.identity import verify_peer
+from enarx.steward.embedded import start_embedded_steward
+from enarx.steward.wire import MEDIA_PKCS10, decode_pkipath
+from tests.steward.csrs import claims, nil_csr
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_embedded_steward_issues_over_loopback() -> None:
+    with start_embedded_steward() as steward:
+        assert steward.url.startswith("http://127.0.0.1:") and steward.root_ca_path.is_file()
+        with httpx.Client(base_url=steward.url, timeout=10) as c:
+            assert c.get("/").status_code == 200
+            r = c.post("/", content=nil_csr(with_claims=claims(apps=("web",))), headers={"content-type": MEDIA_PKCS10})
+            assert r.status_code == 200, r.text
+            root, intermediate, leaf = decode_pkipath(r.content)
+            assert root == x509.load_pem_x509_certificate(steward.root_ca_path.read_bytes())
+            peer = verify_peer(
+                leaf, [intermediate], trust_anchors=[root], trust_domain="enarx.test", app="web",
+                now=leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2,
+                allow_insecure={"nil-backend"},
+            )
+            assert peer.names.apps == ("web",)
+            # A 10 MB body over a real connection: a clean 413, not a reset.
+            big = c.post("/", content=b"\0" * (10 << 20), headers={"content-type": MEDIA_PKCS10})
+            assert big.status_code == 413 and big.json()["code"] == "request.too_large"
+        port, directory = steward.port, steward.directory
+    assert not directory.exists()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workdir: Path, *, port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`enarx steward serve` in a subprocess, ready when GET / answers."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "STEWARD_PORT": str(port), **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from enarx.cli.main import main; sys.exit(main(sys.argv[1:]))",
+         "steward", "serve", "--config", str(workdir / "steward.toml")],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"steward exited {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("steward did not start in 30 s")
+
+
+def write_test_config(workdir: Path, *, database: str = "steward.db") -> None:
+    from datetime import UTC, datetime
+
+    from enarx.steward.ca import init_ca
+
+    init_ca(workdir / "ca", now=datetime.now(UTC), test=True)
+    (workdir / "steward.toml").write_text(
+        f'mode = "test"\n[server]\nhost = "127.0.0.1"\ndatabase = "{database}"\nsqlite_synchronous = "NORMAL"\n'
+    )
+
+
+@pytest.mark.slow
+def test_enarx_steward_serve_subprocess(tmp_path: Path) -> None:
+    write_test_config(tmp_path)
+    port = _free_port()
+    proc = start_server(tmp_path, port=port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+            r = c.post("/v1/attest", content=nil_csr(pem=True), headers={"content-type": "application/x-pem-file"})
+            assert r.status_code == 200, r.text
+            assert c.get("/healthz").json()["issued"] == 1
+            assert "steward_certificates_issued_total" in c.get("/metrics").text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert proc.returncode in (0, -signal.SIGTERM)
+    assert proc.stderr is not None and b"Finished server process" in proc.stderr.read()
