@@ -309,6 +309,8 @@ def _read_tsm(path: Path) -> _Tsm:
 
 
 def _accepted(args: argparse.Namespace, env: Environment, kind: str, verdict: Verdict, *, policy_pinned: bool) -> None:
+    if not policy_pinned and verdict.tee != "nil":
+        print("note: no --policy given: no measurement was pinned; this shows what runs, not that it is what you expect", file=env.stderr)
     if args.json:
         print(json.dumps({"accepted": True, "evidence": kind, "verdict": verdict.to_json()}, indent=2, default=str), file=env.stdout)
         return
@@ -338,8 +340,6 @@ def _accepted(args: argparse.Namespace, env: Environment, kind: str, verdict: Ve
         line("tcb status", verdict.tcb_status)
     if verdict.tee in ("sgx", "tdx"):
         line("advisories", ", ".join(verdict.advisories) or "none")
-    if not policy_pinned and verdict.tee != "nil":
-        print("note: no --policy given: no measurement was pinned; this shows what runs, not that it is what you expect", file=env.stderr)
 
 
 def _refused(args: argparse.Namespace, env: Environment, exc: AttestationError) -> ExitStatus:
