@@ -138,3 +138,28 @@ def test_deployment_digest_refuses_bad_input() -> None:
     with pytest.raises(IdentityError) as info:
         deployment_digest(bytes(32), {"n": 2**60})  # outside I-JSON's exact integer range
     assert info.value.code == "digest.config"
+
+
+def test_entry_and_directory_round_trip_through_json() -> None:
+    from enarx.identity.digests import Entry, build_tree, parse_directory
+
+    tree = build_tree({"main.wasm": b"\0asm", "Enarx.toml": b"x = 1"})
+    entries = parse_directory(tree.directory)
+    assert sorted(entries) == ["Enarx.toml", "main.wasm"]
+    assert entries["main.wasm"].matches(Entry.of(b"\0asm", "application/wasm"))
+    assert not entries["main.wasm"].matches(Entry.of(b"\0asm!", "application/wasm"))
+    assert Entry.from_json(json.loads(tree.entry.to_bytes())).matches(tree.entry)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"[]", b"{", b'{"..": {"digest": {"sha-256": "AA=="}, "length": 1, "type": "x"}}',
+     b'{"a": {"digest": {}, "length": 1, "type": "x"}}', b'{"a": {"digest": {"sha-256": "AA=="}, "length": 1, "type": "x"}}',
+     b'{"a": {"digest": {"sha-256": "' + b"A" * 43 + b'="}, "length": -1, "type": "x"}}'],
+)
+def test_parse_directory_refuses_malformed(bad: bytes) -> None:
+    from enarx.identity.digests import parse_directory
+    from enarx.identity.errors import IdentityError
+
+    with pytest.raises(IdentityError):
+        parse_directory(bad)

@@ -13,6 +13,7 @@ from enarx.identity.digests import (
     deployment_digest,
     deployment_document,
     parse_content_digest,
+    parse_directory,
 )
 from enarx.identity.errors import IdentityError
 from enarx.identity.peer import PeerIdentity, verify_peer
@@ -50,6 +51,7 @@ __all__ = [
     "deployment_digest",
     "deployment_document",
     "parse_content_digest",
+    "parse_directory",
     "parse_dns_name",
     "parse_spiffe_id",
     "spiffe_id",

@@ -130,6 +130,28 @@ class Entry:
     def to_bytes(self) -> bytes:
         return _compact(self.to_json())
 
+    @classmethod
+    def from_json(cls, value: object, *, where: str = "entry") -> Entry:
+        """Parse a ``Meta``/``TreeEntry`` object; extra (custom) members are allowed, as in Drawbridge."""
+        if not isinstance(value, dict):
+            raise IdentityError("digest.entry", f"{where}: not a JSON object", field=where)
+        raw_digest, length, media = value.get("digest"), value.get("length"), value.get("type")
+        if not isinstance(raw_digest, dict) or not raw_digest:
+            raise IdentityError("digest.entry", f"{where}: `digest` must be a non-empty object", field=f"{where}.digest")
+        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+            raise IdentityError("digest.entry", f"{where}: `length` must be a non-negative integer",
+                                field=f"{where}.length", got=length)
+        if not isinstance(media, str) or not media:
+            raise IdentityError("digest.entry", f"{where}: `type` must be a media type string", field=f"{where}.type")
+        header = ",".join(f"{algo}=:{b64}:" for algo, b64 in raw_digest.items() if isinstance(b64, str))
+        if header.count(",") + 1 != len(raw_digest):
+            raise IdentityError("digest.entry", f"{where}: digest values must be base64 strings", field=f"{where}.digest")
+        return cls(digest=parse_content_digest(header), length=length, type=media)
+
+    def matches(self, other: Entry) -> bool:
+        """Drawbridge's ``meta == entry.meta``: same digests, length and type."""
+        return dict(self.digest) == dict(other.digest) and self.length == other.length and self.type == other.type
+
 
 @dataclass(frozen=True)
 class Tree:
@@ -174,6 +196,21 @@ def _tree(node: Mapping[str, object], algorithms: tuple[str, ...]) -> Tree:
     # Sorting by code point equals Rust's bytewise UTF-8 order for BTreeMap<String, _>.
     body = _compact({name: entries[name] for name in sorted(entries)})
     return Tree(directory=body, entry=Entry.of(body, MEDIA_DIRECTORY, algorithms))
+
+
+def parse_directory(data: bytes) -> dict[str, Entry]:
+    """A directory node's JSON ``{name: entry}`` -> entries; names must be Drawbridge tree names."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IdentityError("digest.directory", f"directory is not JSON: {exc}", field="directory") from exc
+    if not isinstance(value, dict):
+        raise IdentityError("digest.directory", "directory is not a JSON object", field="directory")
+    out: dict[str, Entry] = {}
+    for name, entry in value.items():
+        _check_name(name, name)
+        out[name] = Entry.from_json(entry, where=name)
+    return out
 
 
 def application_digest(files: Mapping[str, bytes]) -> bytes:
