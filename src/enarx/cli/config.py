@@ -8,7 +8,7 @@ from pathlib import Path
 
 from enarx.cli.environment import Environment
 from enarx.cli.status import ExitStatus
-from enarx.config.load import ConfigError, effective_data, read_toml, validate
+from enarx.config.load import ConfigError, ConfigIssue, effective_data, read_toml, validate
 from enarx.config.schema import Config
 
 TEMPLATE = """\
@@ -98,8 +98,8 @@ def handle_init(args: argparse.Namespace, env: Environment) -> ExitStatus:
 
 
 def handle_validate(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    issues = []
-    effective = None
+    issues: list[ConfigIssue] = []
+    effective: Config | None = None
     try:
         data, text = read_toml(args.file)
         for test in (False, True) if args.test else (False,):

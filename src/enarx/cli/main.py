@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from enarx import __version__
 from enarx.cli.environment import Environment
@@ -44,9 +45,9 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level_name: str, stream: object) -> None:
+def configure_logging(level_name: str, stream: TextIO) -> None:
     level = logging.DEBUG if level_name in ("debug", "trace") else getattr(logging, level_name.upper(), logging.WARNING)
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("enarx: %(levelname)s: %(message)s"))
     root = logging.getLogger("enarx")
     root.handlers[:] = [handler]

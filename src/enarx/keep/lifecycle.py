@@ -38,7 +38,7 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
 }
 
 
-class IllegalTransition(RuntimeError):  # noqa: N818 - it names the situation
+class IllegalTransition(RuntimeError):
     pass
 
 

@@ -17,8 +17,8 @@ from enarx.config.load import LoadedConfig
 from enarx.keep.engine import ModuleCache, ModuleError, compile_module, make_engine
 from enarx.keep.lifecycle import Event, Lifecycle
 from enarx.keep.limits import Watchdog
-from enarx.keep.workload import HostStdio, argv_of, build_fd_table, environ_of
-from enarx.wasi import Preview1, WasiBinding, WasiCtx, Waiter
+from enarx.keep.workload import DEFAULT_STDIO, HostStdio, argv_of, build_fd_table, environ_of
+from enarx.wasi import Preview1, Waiter, WasiBinding, WasiCtx
 
 log = logging.getLogger("enarx.keep")
 
@@ -49,7 +49,7 @@ def run_module(
     loaded: LoadedConfig,
     *,
     cache: ModuleCache | None = None,
-    stdio: HostStdio = HostStdio(),
+    stdio: HostStdio = DEFAULT_STDIO,
     name: str = "main.wasm",
 ) -> RunOutcome:
     """Run ``wasm`` under ``loaded``'s configuration; never raises for the guest's behaviour."""

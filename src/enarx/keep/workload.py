@@ -18,7 +18,8 @@ from enarx.config.schema import (
     StdoutFile,
 )
 from enarx.errors import EnarxError
-from enarx.wasi import Dir, FdTable, HostStreamFile, NullFile as WasiNull, TcpListener, TcpStream, Waiter
+from enarx.wasi import Dir, FdTable, HostStreamFile, TcpListener, TcpStream, Waiter, WasiFile
+from enarx.wasi import NullFile as WasiNull
 from enarx.wasi.sockets import bind_listener, connect_stream
 
 ARGV0 = "main.wasm"  # Enarx always passes this literal argv[0]
@@ -39,6 +40,9 @@ class HostStdio:
     stderr: int = 2
 
 
+DEFAULT_STDIO = HostStdio()
+
+
 def argv_of(config: Config) -> list[str]:
     return [ARGV0, *config.args]
 
@@ -50,7 +54,7 @@ def environ_of(config: Config) -> dict[str, str]:
     return env
 
 
-def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = HostStdio()) -> FdTable:
+def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = DEFAULT_STDIO) -> FdTable:
     """Open every ``[[files]]`` entry as fd i, in order; on failure close what was opened."""
     table = FdTable()
     try:
@@ -62,7 +66,7 @@ def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = Host
     return table
 
 
-def _open_entry(fd: int, entry: object, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> object:
+def _open_entry(fd: int, entry: object, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> WasiFile:
     if isinstance(entry, NullFile):
         return WasiNull()
     if isinstance(entry, StdinFile):

@@ -38,10 +38,12 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, 
 
 _string_at = ctypes.string_at
 _memmove = ctypes.memmove
+# wasmtime calls no finalizer when given NULL; the callbacks live as long as this object.
+_NO_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)()
 _ERRNO_BYTES = [struct.pack("<i", n) for n in range(128)]
 
 
-class HostCallTrap(Exception):  # noqa: N818 - carries the reason a host call stopped the guest
+class HostCallTrap(Exception):
     """Raised by the runtime after a trap that a host function produced on purpose."""
 
 
@@ -59,12 +61,9 @@ def _new_trap(message: str) -> int:
 def _make_callback(name: str, method: Callable[..., int], fmt: struct.Struct, has_result: bool) -> Callable[..., int]:
     nbytes = fmt.size
     unpack = fmt.unpack
-    if nbytes == 0:
-        def read_args(_vals: int) -> tuple[int, ...]:
-            return ()
-    else:
-        def read_args(vals: int) -> tuple[int, ...]:
-            return unpack(_string_at(vals, nbytes))  # type: ignore[no-any-return]
+
+    def read_args(vals: int) -> tuple[int, ...]:
+        return unpack(_string_at(vals, nbytes)) if nbytes else ()
 
     def callback(_env: int, _caller: int, vals: int, _nvals: int) -> int:
         try:
@@ -104,7 +103,7 @@ class WasiBinding:
             encoded = name.encode()
             error = ffi.wasmtime_linker_define_func_unchecked(
                 linker.ptr(), MODULE_NAME, len(MODULE_NAME), encoded, len(encoded),
-                functype.ptr(), raw, None, ctypes.cast(None, ctypes.CFUNCTYPE(None, ctypes.c_void_p)),
+                functype.ptr(), raw, None, _NO_FINALIZER,
             )
             if error:
                 raise wasmtime.WasmtimeError._from_ptr(error)

@@ -9,7 +9,7 @@ from enarx.wasi.table import FdTable
 from enarx.wasi.waiting import Waiter
 
 
-class ProcExit(Exception):  # noqa: N818 - named after the WASI call it carries out
+class ProcExit(Exception):
     """The guest called ``proc_exit(code)``: the run ends with ``code`` (0 included)."""
 
     def __init__(self, code: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Any
 
 from enarx.wasi.errno import Errno, WasiError
 
@@ -52,7 +53,7 @@ class GuestMemory:
     def write(self, ptr: int, data: bytes | bytearray | memoryview) -> None:
         self.slice(ptr, len(data))[:] = data
 
-    def unpack(self, fmt: struct.Struct, ptr: int) -> tuple[int, ...]:
+    def unpack(self, fmt: struct.Struct, ptr: int) -> tuple[Any, ...]:
         try:
             return fmt.unpack_from(self.view, ptr)
         except struct.error:

@@ -53,7 +53,7 @@ class Preview1:
         if count > MAX_IOVS:
             raise WasiError(Errno.INVAL, f"{count} iovecs is more than {MAX_IOVS}")
         unpack = self.mem.unpack
-        return [unpack(abi.IOVEC, iovs + 8 * i) for i in range(count)]  # type: ignore[misc]
+        return [unpack(abi.IOVEC, iovs + 8 * i) for i in range(count)]
 
     def _gather(self, iovs: int, count: int) -> memoryview:
         vecs = self._iovecs(iovs, count)
@@ -393,19 +393,19 @@ class Preview1:
         readers: dict[int, list[tuple[int, int]]] = {}  # host fd -> [(userdata, guest fd)]
         writers: dict[int, list[tuple[int, int]]] = {}
         for i in range(nsubs):
-            userdata, tag, body = self.mem.unpack(abi.SUBSCRIPTION, in_ptr + i * abi.SUBSCRIPTION.size)  # type: ignore[misc]
+            userdata, tag, body = self.mem.unpack(abi.SUBSCRIPTION, in_ptr + i * abi.SUBSCRIPTION.size)
             if tag == Eventtype.CLOCK:
-                clock_id, timeout, _precision, flags = abi.SUBSCRIPTION_CLOCK.unpack_from(body)  # type: ignore[arg-type]
+                clock_id, clock_timeout, _precision, flags = abi.SUBSCRIPTION_CLOCK.unpack_from(body)
                 if clock_id not in Clockid._value2member_map_:
                     events.append((userdata, Errno.INVAL, Eventtype.CLOCK, 0, 0))
                     continue
                 if flags & abi.SUBCLOCKFLAGS_ABSTIME:
-                    delay = (timeout - _clock_now(clock_id)) / 1e9
+                    delay = (clock_timeout - _clock_now(clock_id)) / 1e9
                 else:
-                    delay = timeout / 1e9
+                    delay = clock_timeout / 1e9
                 deadlines.append((now + max(0.0, delay), userdata))
             elif tag in (Eventtype.FD_READ, Eventtype.FD_WRITE):
-                (fd,) = abi.SUBSCRIPTION_FD.unpack_from(body)  # type: ignore[arg-type]
+                (fd,) = abi.SUBSCRIPTION_FD.unpack_from(body)
                 try:
                     file = self._file(fd, Rights.POLL_FD_READWRITE)
                 except WasiError as exc:
@@ -420,8 +420,9 @@ class Preview1:
             else:
                 events.append((userdata, Errno.INVAL, tag, 0, 0))
         if readers or writers or not events:
+            timeout: float | None
             if events:
-                timeout: float | None = 0.0
+                timeout = 0.0
             elif deadlines:
                 timeout = max(0.0, min(d for d, _u in deadlines) - time.monotonic())
             else:

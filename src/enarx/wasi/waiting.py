@@ -13,7 +13,7 @@ import select
 import threading
 
 
-class Interrupted(Exception):  # noqa: N818 - it is a signal, not an error of the guest
+class Interrupted(Exception):
     """The runtime stopped the workload while it was blocked in a host call."""
 
     def __init__(self, reason: str) -> None:
