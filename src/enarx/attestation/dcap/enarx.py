@@ -34,7 +34,7 @@ requires, so that no algorithm can be negotiated down.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from cryptography import x509
@@ -47,7 +47,13 @@ from pyasn1.type import char, namedtype, tag, univ
 from enarx.attestation.dcap.abi import MAX_QUOTE_SIZE, Quote
 from enarx.attestation.dcap.validate import DcapPolicy
 from enarx.attestation.dcap.verdicts import sgx_verdict, tdx_verdict
-from enarx.attestation.dcap.verify import EvidenceCollateral, VerifiedQuote, verify_quote
+from enarx.attestation.dcap.verify import (
+    EvidenceCollateral,
+    VerifiedQuote,
+    load_certificates,
+    load_crl,
+    verify_quote,
+)
 from enarx.attestation.errors import AttestationError, MalformedEvidence, VerificationFailed
 from enarx.attestation.options import VerifyOptions
 from enarx.attestation.verdict import Verdict
@@ -155,22 +161,18 @@ def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
 
 
 def _certificates(items: Any, field: str, tee: str) -> tuple[x509.Certificate, ...]:
-    out = []
+    out: list[x509.Certificate] = []
     for i, item in enumerate(items):
-        try:
-            out.append(x509.load_der_x509_certificate(bytes(item)))
-        except ValueError as exc:
-            raise MalformedEvidence(
-                f"{tee}.evidence.certificate", f"{field}[{i}] is not a DER certificate: {exc}", field=f"{field}[{i}]"
-            ) from None
+        out += load_certificates(_der_loader(bytes(item)), f"{field}[{i}]", f"{tee}.evidence.certificate")
     return tuple(out)
 
 
+def _der_loader(der: bytes) -> Callable[[], list[x509.Certificate]]:
+    return lambda: [x509.load_der_x509_certificate(der)]
+
+
 def _crl(der: bytes, field: str, tee: str) -> x509.CertificateRevocationList:
-    try:
-        return x509.load_der_x509_crl(der)
-    except ValueError as exc:
-        raise MalformedEvidence(f"{tee}.evidence.crl", f"{field} is not a DER CRL: {exc}", field=field) from None
+    return load_crl(der, field, f"{tee}.evidence.crl")
 
 
 def _quote(raw: bytes, tee: str) -> Quote:

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
@@ -163,14 +164,43 @@ def verify_chain(
     return list(built.chain)
 
 
+#: What ``cryptography`` raises for a certificate or CRL it cannot parse. It parses lazily, so
+#: :func:`checked_certificate` and :func:`checked_crl` touch every field this package reads,
+#: inside this one boundary, and later code never meets a parse error.
+_PARSE_ERRORS: Final = (ValueError, TypeError, x509.InvalidVersion, UnsupportedAlgorithm)
+
+
+def checked_certificate(cert: x509.Certificate) -> x509.Certificate:
+    _ = (cert.subject, cert.issuer, cert.serial_number, cert.not_valid_before_utc, cert.not_valid_after_utc)
+    _ = (cert.extensions, cert.signature_hash_algorithm, cert.public_key())
+    return cert
+
+
+def checked_crl(crl: x509.CertificateRevocationList) -> x509.CertificateRevocationList:
+    _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, crl.signature_hash_algorithm, crl.extensions)
+    for revoked in crl:
+        _ = (revoked.serial_number, revoked.revocation_date_utc)
+    return crl
+
+
+def load_certificates(load: Callable[[], list[x509.Certificate]], field: str, code: str) -> list[x509.Certificate]:
+    """Run a certificate loader and check every field, translating parse errors."""
+    try:
+        return [checked_certificate(c) for c in load()]
+    except _PARSE_ERRORS as exc:
+        raise MalformedEvidence(code, f"{field} is not a valid certificate chain: {exc}", field=field, expected="certificates") from None
+
+
+def load_crl(der: bytes, field: str, code: str) -> x509.CertificateRevocationList:
+    try:
+        return checked_crl(x509.load_der_x509_crl(der))
+    except _PARSE_ERRORS as exc:
+        raise MalformedEvidence(code, f"{field} is not a DER CRL: {exc}", field=field, expected="a DER CRL") from None
+
+
 def load_pem_chain(pem: bytes, field: str) -> list[x509.Certificate]:
     """PEM certificates from certification data (real quotes end the PEM with a NUL byte)."""
-    try:
-        return x509.load_pem_x509_certificates(pem.rstrip(b"\x00"))
-    except ValueError as exc:
-        raise MalformedEvidence(
-            "dcap.pck.chain_pem", f"{field} is not a PEM certificate chain: {exc}", field=field, expected="PEM", got=f"{len(pem)} bytes"
-        ) from None
+    return load_certificates(lambda: x509.load_pem_x509_certificates(pem.rstrip(b"\x00")), field, "dcap.pck.chain_pem")
 
 
 def _p256(cert: x509.Certificate, role: str) -> ec.EllipticCurvePublicKey:
