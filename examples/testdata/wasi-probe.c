@@ -28,6 +28,13 @@
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise")))
 extern int32_t probe_proc_raise(int32_t signal);
 
+/* path_open's raw import: the <wasi/api.h> wrapper runs strlen() on the path
+ * in the guest, which would trap before the host ever saw a wild pointer. */
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("path_open")))
+extern int32_t probe_raw_path_open(int32_t fd, int32_t dirflags, int32_t path, int32_t path_len,
+                                   int32_t oflags, int64_t rights_base,
+                                   int64_t rights_inheriting, int32_t fdflags, int32_t fd_out);
+
 /* A guest address past the end of linear memory (wasm32: 4 GiB - 16). */
 #define WILD ((void *)(uintptr_t)0xfffffff0u)
 
@@ -75,8 +82,10 @@ static __wasi_errno_t invalid_call(const char *name)
         return __wasi_fd_write(1, WILD, 1, &size);
     if (strcmp(name, "wild-buffer") == 0)      /* iovec buffer out of bounds */
         return __wasi_fd_write(1, &wild_buffer, 1, &size);
-    if (strcmp(name, "wild-path") == 0)        /* path string out of bounds */
-        return __wasi_path_open(3, 0, WILD, 0, __WASI_RIGHTS_FD_READ, 0, 0, &fd);
+    if (strcmp(name, "wild-path") == 0)        /* path string out of bounds (fd 3 may not exist) */
+        return (__wasi_errno_t)probe_raw_path_open(
+            3, 0, (int32_t)(uintptr_t)WILD, 8, 0, (int64_t)__WASI_RIGHTS_FD_READ, 0, 0,
+            (int32_t)(uintptr_t)&fd);
     if (strcmp(name, "wild-random") == 0)      /* random_get buffer out of bounds */
         return __wasi_random_get(WILD, 64);
     (void)buf;
