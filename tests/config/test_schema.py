@@ -9,8 +9,10 @@ import pytest
 
 from enarx.cli.environment import Environment
 from enarx.cli.main import main
-from enarx.config import ConfigError, ConnectFile, ListenFile, load_config
+from enarx.config import ConfigError, load_config
+from enarx.config.effective import DEFAULT_DOCUMENT
 from enarx.config.load import apply_override, effective_data, parse_override, validate
+from enarx.config.schema import Config
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -48,25 +50,31 @@ def test_enarx_documented_example_loads_as_documented(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, ENARX_DOC_EXAMPLE)).config
     assert config.fd_names == ["null", "stdout", "stderr", "listen", "connect"]
     listen = config.files[3]
-    assert isinstance(listen, ListenFile)
-    assert (listen.addr, listen.port, listen.prot) == ("::", 12345, "tls")
-    assert config.env == {"VAR1": "var1", "VAR2": "var2"}
+    assert (listen.kind, listen.addr, listen.port, listen.prot) == ("listen", "::", 12345, "tls")
+    assert dict(config.env) == {"VAR1": "var1", "VAR2": "var2"}
 
 
 @pytest.mark.parametrize(("prot", "port"), [("tls", 443), ("tcp", 80)])
 def test_default_ports_follow_enarx(tmp_path: Path, prot: str, port: int) -> None:
     text = f'[[files]]\nkind = "listen"\nname = "l"\nprot = "{prot}"\n[[files]]\nkind = "connect"\nhost = "h"\nprot = "{prot}"\n'
     files = load_config(write(tmp_path, text)).config.files
-    assert isinstance(files[0], ListenFile) and files[0].port == port
-    assert isinstance(files[1], ConnectFile) and files[1].port == port and files[1].name == "h"
+    assert files[0].kind == "listen" and files[0].port == port
+    assert files[1].kind == "connect" and files[1].port == port and files[1].name == "h"
 
 
 def test_no_config_means_stdio() -> None:
     assert load_config(None).config.fd_names == ["stdin", "stdout", "stderr"]
 
 
+def test_default_document_is_what_the_schema_gives() -> None:
+    # The no-config fast path must describe exactly the deployment the schema would.
+    validated = Config.model_validate({"files": [{"kind": k} for k in ("stdin", "stdout", "stderr")]})
+    assert validated.model_dump(mode="json") == DEFAULT_DOCUMENT
+    assert load_config(None).config == load_config(None, overrides=["args=[]"]).config
+
+
 def test_config_without_files_has_no_fds(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, 'args = ["x"]\n')).config.files == []
+    assert load_config(write(tmp_path, 'args = ["x"]\n')).config.files == ()
 
 
 def test_every_error_is_listed(tmp_path: Path) -> None:
@@ -98,7 +106,7 @@ def test_reserved_env_names_refused(tmp_path: Path) -> None:
 
 def test_limits_units(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, '[limits]\nmemory = "64MiB"\nwall_time = "2m"\ncpu_time = 1.5\n')).config
-    assert (config.limits.memory, config.limits.wall_time, config.limits.cpu_time) == (64 << 20, 120.0, 1.5)
+    assert (config.memory, config.wall_time, config.cpu_time) == (64 << 20, 120.0, 1.5)
     with pytest.raises(ConfigError, match="size"):
         load_config(write(tmp_path, '[limits]\nmemory = "lots"\n'))
     with pytest.raises(ConfigError, match="positive"):
@@ -111,7 +119,7 @@ def test_test_overlay_applies_only_with_test(tmp_path: Path) -> None:
     assert load_config(path).config.steward == "https://steward.example"
     tested = load_config(path, test=True)
     assert tested.config.steward == "http://localhost:3000"
-    assert tested.config.ca == ["test.pem"]
+    assert tested.config.ca == ("test.pem",)
     assert tested.test_overlay_applied
 
 

@@ -25,7 +25,19 @@ COMMAND_MODULES = ("run", "config", "attest", "steward")
 LOG_LEVELS = ("error", "warning", "info", "debug", "trace")
 
 
-def build_parser(env: Environment) -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> Sequence[str]:
+    """Only the command module the command line names: importing every command's
+    dependencies (TLS, HTTP, crypto) would cost ``enarx run`` most of its start-up time."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--log-level":
+            next(args, None)
+        elif not arg.startswith("-"):
+            return (arg,) if arg in COMMAND_MODULES else COMMAND_MODULES
+    return COMMAND_MODULES
+
+
+def build_parser(env: Environment, modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="enarx",
         description="Run WebAssembly workloads in Keeps (TEEs) and prove what runs.",
@@ -39,7 +51,7 @@ def build_parser(env: Environment) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         module = importlib.import_module(f"enarx.cli.{name}")
         module.register(sub, env)
     return parser
@@ -57,7 +69,8 @@ def configure_logging(level_name: str, stream: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
-    parser = build_parser(env)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(env, _modules_for(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help, --version, usage errors

@@ -1,30 +1,17 @@
-"""Enarx.toml: typed schema, loading, the ``[test]`` overlay, ``--set`` overrides, JSON Schema."""
+"""Enarx.toml: typed schema, loading, the ``[test]`` overlay, ``--set`` overrides, JSON Schema.
 
+The pydantic schema lives in :mod:`enarx.config.schema` and is imported only when a
+configuration is validated; the runtime consumes :class:`EffectiveConfig`.
+"""
+
+from enarx.config.effective import EffectiveConfig, FileEntry
 from enarx.config.load import ConfigError, ConfigIssue, LoadedConfig, load_config
-from enarx.config.schema import (
-    Config,
-    ConnectFile,
-    DirFile,
-    Limits,
-    ListenFile,
-    NullFile,
-    StderrFile,
-    StdinFile,
-    StdoutFile,
-)
 
 __all__ = [
-    "Config",
     "ConfigError",
     "ConfigIssue",
-    "ConnectFile",
-    "DirFile",
-    "Limits",
-    "ListenFile",
+    "EffectiveConfig",
+    "FileEntry",
     "LoadedConfig",
-    "NullFile",
-    "StderrFile",
-    "StdinFile",
-    "StdoutFile",
     "load_config",
 ]

@@ -12,12 +12,15 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from enarx.config.schema import DEFAULT_FILES, Config
+from enarx.config.effective import DEFAULT_DOCUMENT, EffectiveConfig
 from enarx.errors import EnarxError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from enarx.config.schema import Config
 
 # An Enarx.toml is a small manifest; Enarx itself caps package configs at 1 MB.
 MAX_CONFIG_BYTES = 1_000_000
@@ -53,7 +56,7 @@ class ConfigError(EnarxError):
 class LoadedConfig:
     """A validated configuration and where it came from."""
 
-    config: Config
+    config: EffectiveConfig
     source: Path | None  # None: the built-in default (stdio only)
     base_dir: Path  # relative paths in the config (dir pre-opens, CA files) resolve here
     test_overlay_applied: bool = False
@@ -170,10 +173,20 @@ def effective_data(
 
 
 def validate(data: Mapping[str, Any], *, source: str = "<config>", text: str | None = None) -> Config:
+    # The schema (and pydantic) load only when there is a configuration to check.
+    from pydantic import ValidationError
+
+    from enarx.config.schema import Config
+
     try:
         return Config.model_validate(dict(data))
     except ValidationError as exc:
         raise ConfigError(issues_from(exc, source, text)) from None
+
+
+def resolve(data: Mapping[str, Any], *, source: str = "<config>", text: str | None = None) -> EffectiveConfig:
+    """Validate and fill defaults: the configuration as the runtime will use it."""
+    return EffectiveConfig.from_document(validate(data, source=source, text=text).model_dump(mode="json"))
 
 
 def issues_from(exc: ValidationError, source: str, text: str | None) -> list[ConfigIssue]:
@@ -235,10 +248,11 @@ def load_config(
 ) -> LoadedConfig:
     """Load, overlay and validate an Enarx.toml; ``path=None`` gives Enarx's default (stdio)."""
     if path is None:
-        data: dict[str, Any] = {"files": [dict(f) for f in DEFAULT_FILES]}
+        if not overrides:
+            return LoadedConfig(EffectiveConfig.from_document(DEFAULT_DOCUMENT), None, Path.cwd())
+        data: dict[str, Any] = {"files": copy.deepcopy(DEFAULT_DOCUMENT["files"])}
         effective, applied = effective_data(data, test=test, overrides=overrides)
-        return LoadedConfig(validate(effective, source="<default>"), None, Path.cwd(), applied)
+        return LoadedConfig(resolve(effective, source="<default>"), None, Path.cwd(), applied)
     data, text = read_toml(path)
     effective, applied = effective_data(data, test=test, overrides=overrides)
-    config = validate(effective, source=str(path), text=text)
-    return LoadedConfig(config, path, path.resolve().parent, applied)
+    return LoadedConfig(resolve(effective, source=str(path), text=text), path, path.resolve().parent, applied)

@@ -189,9 +189,6 @@ class Limits(_Strict):
         return None if value is None else parse_duration(value)
 
 
-DEFAULT_FILES: tuple[dict[str, str], ...] = ({"kind": "stdin"}, {"kind": "stdout"}, {"kind": "stderr"})
-
-
 class Config(_Strict):
     """An Enarx.toml, after the ``[test]`` overlay and ``--set`` overrides."""
 

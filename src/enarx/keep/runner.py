@@ -71,9 +71,9 @@ def run_module(
     ctx.fds = build_fd_table(loaded, waiter, stdio)
     store = wasmtime.Store(engine)
     store.set_epoch_deadline(1)
-    if config.limits.memory is not None:
-        store.set_limits(memory_size=config.limits.memory)
-    watchdog = Watchdog(engine, waiter, wall_time=config.limits.wall_time, cpu_time=config.limits.cpu_time)
+    if config.memory is not None:
+        store.set_limits(memory_size=config.memory)
+    watchdog = Watchdog(engine, waiter, wall_time=config.wall_time, cpu_time=config.cpu_time)
     try:
         linker = wasmtime.Linker(engine)
         binding = WasiBinding(linker, Preview1(ctx))
@@ -93,7 +93,7 @@ def run_module(
         try:
             start(store)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
-            return _classify_trap(trap, ctx, watchdog, lifecycle, store, memory, config.limits.memory)
+            return _classify_trap(trap, ctx, watchdog, lifecycle, store, memory, config.memory)
         lifecycle.advance(Event.EXIT)
         return RunOutcome(ExitStatus.OK)
     finally:

@@ -6,17 +6,8 @@ import os
 import socket
 from dataclasses import dataclass
 
+from enarx.config.effective import EffectiveConfig, FileEntry
 from enarx.config.load import LoadedConfig
-from enarx.config.schema import (
-    Config,
-    ConnectFile,
-    DirFile,
-    ListenFile,
-    NullFile,
-    StderrFile,
-    StdinFile,
-    StdoutFile,
-)
 from enarx.errors import EnarxError
 from enarx.wasi import Dir, FdTable, HostStreamFile, TcpListener, TcpStream, Waiter, WasiFile
 from enarx.wasi import NullFile as WasiNull
@@ -43,11 +34,11 @@ class HostStdio:
 DEFAULT_STDIO = HostStdio()
 
 
-def argv_of(config: Config) -> list[str]:
+def argv_of(config: EffectiveConfig) -> list[str]:
     return [ARGV0, *config.args]
 
 
-def environ_of(config: Config) -> dict[str, str]:
+def environ_of(config: EffectiveConfig) -> dict[str, str]:
     """The workload's whole environment: FD_COUNT, FD_NAMES, then ``[env]``; nothing of the host."""
     env = {"FD_COUNT": str(len(config.files)), "FD_NAMES": ":".join(config.fd_names)}
     env.update(config.env)
@@ -66,42 +57,45 @@ def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = DEFA
     return table
 
 
-def _open_entry(fd: int, entry: object, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> WasiFile:
-    if isinstance(entry, NullFile):
+def _open_entry(fd: int, entry: FileEntry, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> WasiFile:
+    kind = entry.kind
+    if kind == "null":
         return WasiNull()
-    if isinstance(entry, StdinFile):
+    if kind == "stdin":
         return HostStreamFile(stdio.stdin, readable=True, name=entry.name, waiter=waiter)
-    if isinstance(entry, StdoutFile):
+    if kind == "stdout":
         return HostStreamFile(stdio.stdout, readable=False, name=entry.name, waiter=waiter)
-    if isinstance(entry, StderrFile):
+    if kind == "stderr":
         return HostStreamFile(stdio.stderr, readable=False, name=entry.name, waiter=waiter)
-    if isinstance(entry, ListenFile):
-        _require_tcp(fd, entry.name, entry.prot)
+    if kind == "listen":
+        _require_tcp(fd, entry.name, str(entry.prot))
         port = int(entry.port or 0)
+        addr = str(entry.addr)
         try:
-            sock = bind_listener(entry.addr, port)
+            sock = bind_listener(addr, port)
         except (OSError, socket.gaierror) as exc:
             raise SetupError(
-                f"files[{fd}] ({entry.name!r}): cannot listen on {_hostport(entry.addr, port)}: {exc.strerror or exc}"
+                f"files[{fd}] ({entry.name!r}): cannot listen on {_hostport(addr, port)}: {exc.strerror or exc}"
             ) from None
         return TcpListener(sock, entry.name, waiter)
-    if isinstance(entry, ConnectFile):
-        _require_tcp(fd, str(entry.name), entry.prot)
+    if kind == "connect":
+        _require_tcp(fd, entry.name, str(entry.prot))
         port = int(entry.port or 0)
+        host = str(entry.host)
         try:
-            sock = connect_stream(entry.host, port)
+            sock = connect_stream(host, port)
         except (OSError, socket.gaierror) as exc:
             raise SetupError(
-                f"files[{fd}] ({entry.name!r}): cannot connect to {_hostport(entry.host, port)}: {exc.strerror or exc}"
+                f"files[{fd}] ({entry.name!r}): cannot connect to {_hostport(host, port)}: {exc.strerror or exc}"
             ) from None
-        return TcpStream(sock, str(entry.name), waiter)
-    if isinstance(entry, DirFile):
-        host = (loaded.base_dir / entry.path).resolve()
-        if not host.is_dir():
-            raise SetupError(f"files[{fd}] ({entry.name!r}): {host} is not a directory")
-        if not os.access(host, os.R_OK | os.X_OK):
-            raise SetupError(f"files[{fd}] ({entry.name!r}): {host} is not readable")
-        return Dir(str(host), "", guest_name=entry.name, writable=entry.writable)
+        return TcpStream(sock, entry.name, waiter)
+    if kind == "dir":
+        root = (loaded.base_dir / str(entry.path)).resolve()
+        if not root.is_dir():
+            raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not a directory")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not readable")
+        return Dir(str(root), "", guest_name=entry.name, writable=entry.writable)
     raise SetupError(f"files[{fd}]: unsupported entry {entry!r}")
 
 

@@ -177,6 +177,8 @@ class HostStreamFile(WasiFile):
         self.name = name
         base = Rights.POLL_FD_READWRITE | Rights.FD_FILESTAT_GET | Rights.FD_FDSTAT_SET_FLAGS
         self.rights = base | (Rights.FD_READ if readable else Rights.FD_WRITE)
+        # Plain bools: IntFlag arithmetic costs microseconds, and write() is the hot path.
+        self._readable = readable
         try:
             self.filetype = filetype_of_mode(os.fstat(host_fd).st_mode)
         except OSError:
@@ -187,7 +189,7 @@ class HostStreamFile(WasiFile):
         self._waiter = waiter
 
     def read(self, size: int) -> bytes:
-        if not self.rights & Rights.FD_READ:
+        if not self._readable:
             return super().read(size)
         if self._waiter is not None and not self.nonblocking:
             try:
@@ -202,7 +204,7 @@ class HostStreamFile(WasiFile):
             raise from_os_error(exc) from exc
 
     def write(self, data: memoryview) -> int:
-        if not self.rights & Rights.FD_WRITE:
+        if self._readable:
             return super().write(data)
         try:
             return os.write(self.host_fd, data)
