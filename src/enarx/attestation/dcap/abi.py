@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 from enarx.attestation.errors import MalformedEvidence
@@ -54,6 +55,13 @@ _BODY_SIZES: Final = {
     BODY_TYPE_TD10: TD_REPORT10_SIZE,
     BODY_TYPE_TD15: TD_REPORT15_SIZE,
 }
+
+# Field layouts, in declaration order of the dataclasses below.
+_SGX_BODY: Final = struct.Struct("<16sI12s16s16s32s32s32s32s64sHHH42s16s64s")
+_TD_BODY: Final = struct.Struct("<16s48s48s8s8s8s48s48s48s48s" + "48s" * 4 + "64s")
+_TD_BODY_15: Final = struct.Struct("<16s48s")
+assert _SGX_BODY.size == SGX_REPORT_BODY_SIZE and _TD_BODY.size == TD_REPORT10_SIZE
+assert _TD_BODY.size + _TD_BODY_15.size == TD_REPORT15_SIZE
 
 SGX_ATTR_DEBUG: Final = 0x02  # attributes.flags bit 1
 TD_ATTR_DEBUG: Final = 0x01  # td_attributes bit 0 (TUD.DEBUG)
@@ -160,25 +168,8 @@ class SgxReportBody:
             raise _malformed(
                 "dcap.quote.truncated", "sgx_report_body", f"{SGX_REPORT_BODY_SIZE} bytes", f"{len(data)} bytes"
             )
-        r = _Reader(data, "sgx_report_body")
-        return cls(
-            cpu_svn=r.take(16, "cpu_svn"),
-            misc_select=r.u32("misc_select"),
-            reserved1=r.take(12, "reserved1"),
-            isv_ext_prod_id=r.take(16, "isv_ext_prod_id"),
-            attributes=r.take(16, "attributes"),
-            mr_enclave=r.take(32, "mr_enclave"),
-            reserved2=r.take(32, "reserved2"),
-            mr_signer=r.take(32, "mr_signer"),
-            reserved3=r.take(32, "reserved3"),
-            config_id=r.take(64, "config_id"),
-            isv_prod_id=r.u16("isv_prod_id"),
-            isv_svn=r.u16("isv_svn"),
-            config_svn=r.u16("config_svn"),
-            reserved4=r.take(42, "reserved4"),
-            isv_family_id=r.take(16, "isv_family_id"),
-            report_data=r.take(64, "report_data"),
-        )
+        # One struct call: this runs for every quote and every QE report.
+        return cls(*_SGX_BODY.unpack(data))
 
     def to_bytes(self) -> bytes:
         return b"".join(
@@ -241,26 +232,12 @@ class TdReportBody:
                 f"{TD_REPORT10_SIZE} or {TD_REPORT15_SIZE} bytes",
                 f"{len(data)} bytes",
             )
-        r = _Reader(data, "td_report_body")
-        fields = dict(
-            tee_tcb_svn=r.take(16, "tee_tcb_svn"),
-            mr_seam=r.take(48, "mr_seam"),
-            mr_signer_seam=r.take(48, "mr_signer_seam"),
-            seam_attributes=r.take(8, "seam_attributes"),
-            td_attributes=r.take(8, "td_attributes"),
-            xfam=r.take(8, "xfam"),
-            mr_td=r.take(48, "mr_td"),
-            mr_config_id=r.take(48, "mr_config_id"),
-            mr_owner=r.take(48, "mr_owner"),
-            mr_owner_config=r.take(48, "mr_owner_config"),
-        )
-        rtmrs = (r.take(48, "rtmr0"), r.take(48, "rtmr1"), r.take(48, "rtmr2"), r.take(48, "rtmr3"))
-        report_data = r.take(64, "report_data")
-        svn2 = service = None
-        if len(data) == TD_REPORT15_SIZE:
-            svn2 = r.take(16, "tee_tcb_svn2")
-            service = r.take(48, "mr_service_td")
-        return cls(**fields, rtmrs=rtmrs, report_data=report_data, tee_tcb_svn2=svn2, mr_service_td=service)
+        f = _TD_BODY.unpack_from(data)
+        extra = _TD_BODY_15.unpack_from(data, TD_REPORT10_SIZE) if len(data) == TD_REPORT15_SIZE else (None, None)
+        return cls(
+            f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9],
+            rtmrs=(f[10], f[11], f[12], f[13]), report_data=f[14], tee_tcb_svn2=extra[0], mr_service_td=extra[1],
+        )  # fmt: skip
 
     def to_bytes(self) -> bytes:
         parts = [
@@ -314,7 +291,7 @@ class QeCertificationData:
     qe_auth_data: bytes
     certification_data: CertificationData
 
-    @property
+    @cached_property
     def qe_report_body(self) -> SgxReportBody:
         return SgxReportBody.from_bytes(self.qe_report)
 

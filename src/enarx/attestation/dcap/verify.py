@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
@@ -123,13 +123,37 @@ def _verifier_policy(anchors: tuple[x509.Certificate, ...]) -> tuple[Store, Exte
     return Store(list(anchors)), ExtensionPolicy.webpki_defaults_ca(), ExtensionPolicy.permit_all()
 
 
+@dataclass(frozen=True)
+class _VerifiedCa:
+    """A CA path (issuer of some leaf .. anchor) that the path builder validated."""
+
+    above_leaf: tuple[x509.Certificate, ...]  # the chain as given, after the leaf
+    anchors: tuple[x509.Certificate, ...]
+    path: tuple[x509.Certificate, ...]
+    not_before: datetime
+    not_after: datetime
+
+
+#: Verified CA paths under a pinned anchor, keyed by the exact DER of the chain above the leaf
+#: and the anchors. What cannot change is cached: the same CA certificates under the same
+#: anchor validate identically at any instant inside their common validity window, which is
+#: re-checked on every use. Leaves (PCK, TCB Signing) are always verified.
+#: Keyed by object identity (cheap: hashing a certificate hashes its DER) and confirmed on a
+#: hit by comparing the certificates themselves, so a different chain never matches.
+_CA_CACHE: dict[tuple[int, ...], _VerifiedCa] = {}
+_CA_CACHE_SIZE: Final = 64
+
+
 def verify_chain(
     chain: Sequence[x509.Certificate], anchors: tuple[x509.Certificate, ...], now: datetime, *, code: str, role: str
 ) -> list[x509.Certificate]:
     """Validate ``chain`` (leaf first) to one of ``anchors`` at ``now``; return the built path.
 
     The path's root is always one of ``anchors``: a root carried by the chain is only a
-    candidate intermediate and can never terminate the path by itself.
+    candidate intermediate and can never terminate the path by itself. The first time a CA
+    path is seen, ``cryptography``'s path builder validates the whole chain; afterwards, while
+    ``now`` is inside that CA path's validity, the leaf is checked link by link against it
+    (issuer name and signature; its validity was checked above).
     """
     if not chain:
         raise MalformedEvidence(f"{code}.chain", f"{role} chain is empty", field=role, expected="certificates", got=0)
@@ -142,6 +166,42 @@ def verify_chain(
     for cert in chain:
         if cert not in anchors:
             _check_validity(cert, now, code, role)
+    above_leaf = tuple(chain[1:])
+    key = (*map(id, anchors), 0, *map(id, above_leaf))
+    cached = _CA_CACHE.get(key)
+    if (
+        cached is not None
+        and _same(cached.above_leaf, above_leaf)
+        and _same(cached.anchors, anchors)
+        and cached.not_before <= now <= cached.not_after
+    ):
+        try:
+            chain[0].verify_directly_issued_by(cached.path[0])
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            pass  # not this CA's leaf after all: let the path builder decide and explain
+        else:
+            return [chain[0], *cached.path]
+    built = _build_path(chain, anchors, now, code=code, role=role)
+    ca_path = tuple(built[1:])
+    if len(_CA_CACHE) >= _CA_CACHE_SIZE:
+        _CA_CACHE.pop(next(iter(_CA_CACHE)))
+    _CA_CACHE[key] = _VerifiedCa(
+        above_leaf,
+        anchors,
+        ca_path,
+        max(c.not_valid_before_utc for c in ca_path),
+        min(c.not_valid_after_utc for c in ca_path),
+    )
+    return built
+
+
+def _same(a: tuple[x509.Certificate, ...], b: tuple[x509.Certificate, ...]) -> bool:
+    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
+
+
+def _build_path(
+    chain: Sequence[x509.Certificate], anchors: tuple[x509.Certificate, ...], now: datetime, *, code: str, role: str
+) -> list[x509.Certificate]:
     store, ca_policy, ee_policy = _verifier_policy(anchors)
     verifier = (
         PolicyBuilder()
@@ -200,16 +260,38 @@ def load_crl(der: bytes, field: str, code: str) -> x509.CertificateRevocationLis
 
 def load_pem_chain(pem: bytes, field: str) -> list[x509.Certificate]:
     """PEM certificates from certification data (real quotes end the PEM with a NUL byte)."""
-    return load_certificates(lambda: x509.load_pem_x509_certificates(pem.rstrip(b"\x00")), field, "dcap.pck.chain_pem")
+    return list(_load_pem_chain_cached(bytes(pem), field))
+
+
+@lru_cache(maxsize=256)
+def _load_pem_chain_cached(pem: bytes, field: str) -> tuple[x509.Certificate, ...]:
+    # Every quote of a platform carries the same PCK chain; parsing identical bytes always gives
+    # the same immutable certificates, so the parse (never a check) is memoised.
+    return tuple(load_certificates(lambda: x509.load_pem_x509_certificates(pem.rstrip(b"\x00")), field, "dcap.pck.chain_pem"))
 
 
 def _p256(cert: x509.Certificate, role: str) -> ec.EllipticCurvePublicKey:
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise VerificationFailed(
-            f"dcap.{role}.key", f"{role} key is not EC P-256", field=f"{role}.public_key", expected="EC P-256", got=type(key).__name__
-        )
+    key = coll.p256_key(cert)
+    if key is None:
+        got = type(cert.public_key()).__name__
+        raise VerificationFailed(f"dcap.{role}.key", f"{role} key is not EC P-256", field=f"{role}.public_key", expected="EC P-256", got=got)
     return key
+
+
+def _pck_extensions_cached(pck: x509.Certificate) -> PckExtensions:
+    # pyasn1 is slow and a platform's PCK certificate never changes: memoise the parse, by
+    # object identity (the chain itself comes from the PEM parse memo); each entry holds its
+    # certificate so an id is never reused while cached.
+    entry = _PCK_EXTENSIONS.get(id(pck))
+    if entry is None or entry[0] is not pck:
+        entry = (pck, parse_pck_extensions(pck))
+        if len(_PCK_EXTENSIONS) >= 256:
+            _PCK_EXTENSIONS.pop(next(iter(_PCK_EXTENSIONS)))
+        _PCK_EXTENSIONS[id(pck)] = entry
+    return entry[1]
+
+
+_PCK_EXTENSIONS: dict[int, tuple[x509.Certificate, PckExtensions]] = {}
 
 
 @lru_cache(maxsize=32)
@@ -268,7 +350,7 @@ def verify_quote(
     pck_path = verify_chain(chain, anchors, now, code="dcap.pck", role="pck")
     pck = pck_path[0]
     pck_key = _p256(pck, "pck")
-    pck_extensions = parse_pck_extensions(pck)
+    pck_extensions = _pck_extensions_cached(pck)
 
     # 3. QE report signed by the PCK.
     if not coll.verify_raw_signature(pck_key, qe.qe_report_signature, qe.qe_report):
@@ -327,7 +409,8 @@ def verify_quote(
     qe_raw = supplied.qe_identity if supplied.qe_identity is not None else evidence.qe_identity
     if qe_raw is not None:
         qe_chain = supplied.qe_identity_issuer_chain or tcb_chain
-        qe_path = verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing")
+        same_chain = tuple(qe_chain) == tuple(tcb_chain)
+        qe_path = tcb_path if same_chain else verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing")
         qe_doc = _qe_identity_cached(bytes(qe_raw))
         coll.check_signed(qe_doc, qe_path[0], "qe_identity")
         coll.check_current("qe_identity", qe_doc.value.issue_date, qe_doc.value.next_update, now)
@@ -339,8 +422,7 @@ def verify_quote(
 
     # 8. Revocation, failing closed.
     crls = _dedupe([*supplied.crls, *evidence.crls])
-    for path in paths:
-        coll.check_revocation(path, crls, now)
+    coll.check_revocation_paths(paths, crls, now)
 
     # 9. TCB status.
     evaluation = evaluate(
