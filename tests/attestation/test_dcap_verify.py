@@ -419,3 +419,36 @@ def test_options_collateral_and_unrelated_root_errors_are_typed() -> None:
     err = _code(MalformedEvidence, verify_sgx_quote, b"\x03\x00", options=fake_options(pki, "sgx"), policy=DcapPolicy())
     assert err.code == "dcap.quote.truncated"
 
+
+
+# --- The verified-CA cache never skips a leaf, a root choice or a time check -----------------
+
+
+def test_ca_cache_still_verifies_the_leaf() -> None:
+    from enarx.attestation.dcap.verify import verify_chain
+
+    pki = fake_pki()
+    chain = [pki.pck, pki.pck_ca, pki.root]
+    assert verify_chain(chain, (pki.root,), T_NOW, code="dcap.pck", role="pck")[1] == pki.pck_ca  # cached now
+    impostor = TestOnlyIntelPki.create(not_before=pki.not_before, not_after=pki.not_after)
+    # Same CA certificates above the leaf, a leaf the CA never signed (same issuer name).
+    forged = [impostor.pck, pki.pck_ca, pki.root]
+    err = _code(VerificationFailed, verify_chain, forged, (pki.root,), T_NOW, code="dcap.pck", role="pck")
+    assert err.code == "dcap.pck.chain"
+    # Same chain, other anchors: not served from the cache.
+    err = _code(VerificationFailed, verify_chain, chain, (impostor.root,), T_NOW, code="dcap.pck", role="pck")
+    assert err.code == "dcap.pck.chain"
+    # Past the CA's validity the cache is not consulted and the expiry is reported.
+    err = _code(VerificationFailed, verify_chain, chain, (pki.root,), T_END + SECOND, code="dcap.pck", role="pck")
+    assert err.code == "dcap.pck.expired"
+
+
+def test_repeated_verifications_give_the_same_verdict() -> None:
+    raw = vector(TRUSTEE_4)
+    first = verify_tdx_quote(raw, options=_tdx_options(), policy=DEBUG_OK)
+    again = verify_tdx_quote(raw, options=_tdx_options(), policy=DEBUG_OK)
+    assert first == again
+    flipped = bytearray(raw)
+    flipped[_QE + 384 + 3] ^= 0x01  # cached chain, but the QE report signature is still checked
+    err = _code(VerificationFailed, verify_tdx_quote, bytes(flipped), options=_tdx_options(), policy=DEBUG_OK)
+    assert err.code == "dcap.qe.signature"
