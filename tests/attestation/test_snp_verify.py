@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enarx.attestation.errors import AttestationError, MalformedEvidence, VerificationFailed
 from enarx.attestation.options import Collateral, VerifyOptions
@@ -378,3 +380,33 @@ def test_der_certificate_garbage_is_malformed() -> None:
         load_der_certificate(b"\x30\x03\x02\x01\x00")
     assert info.value.code == "snp.cert.malformed"
     assert isinstance(_vcek("snp/virtee-sev/vcek_milan.der").public_bytes(Encoding.DER), bytes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_fuzz_mutated_certificates_and_crls_give_typed_errors(data: st.DataObject) -> None:
+    signer = _FUZZ_SIGNER
+    which = data.draw(st.sampled_from(["vcek", "ask", "crl"]))
+    ders = {"vcek": signer.vcek.public_bytes(Encoding.DER), "ask": signer.ask.public_bytes(Encoding.DER), "crl": _FUZZ_CRL.public_bytes(Encoding.DER)}
+    blob = bytearray(ders[which])
+    for _ in range(data.draw(st.integers(1, 4))):
+        blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        if which == "crl":
+            crls = [x509.load_der_x509_crl(bytes(blob))]
+            certs = [signer.vcek, signer.ask]
+        else:
+            crls = [_FUZZ_CRL]
+            mutated = load_der_certificate(bytes(blob))
+            certs = [mutated, signer.ask] if which == "vcek" else [signer.vcek, mutated]
+    except (ValueError, x509.InvalidVersion, MalformedEvidence):
+        return  # not loadable at all: the parsers' own refusal
+    try:
+        verify_report(_FUZZ_REPORT, options=signer.options(NOW), certificates=certs, crls=crls)
+    except AttestationError:
+        return
+
+
+_FUZZ_SIGNER = TestOnlyAmdSignerBuilder(key_label="fuzz").build()
+_FUZZ_REPORT = _FUZZ_SIGNER.signed_report()
+_FUZZ_CRL = _FUZZ_SIGNER.crl()

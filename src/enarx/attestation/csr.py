@@ -114,7 +114,7 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
         der = csr.public_bytes(Encoding.DER)
         spki_der = _spki_der(der)
         extensions = csr.extensions
-    except (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedEvidence("csr.malformed", f"not a PKCS#10 certificate request: {exc}", field="csr") from exc
     # 1b. The self-signature.
     try:
@@ -257,7 +257,7 @@ def decode_snp_evidence(data: bytes) -> SnpEvidence:
     for url, der in entries:
         try:
             crls.append((url, x509.load_der_x509_crl(der)))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, x509.InvalidVersion) as exc:
             raise MalformedEvidence("snp.evidence.malformed", f"CRL for {url} is not a DER CRL: {exc}", field="evidence.crl") from exc
     return SnpEvidence(vcek=vcek, crls=tuple(crls), report=report)
 

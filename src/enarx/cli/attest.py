@@ -221,7 +221,7 @@ def _pem_collateral(path: Path, data: bytes, crls: list[x509.CertificateRevocati
             start = block.find(b"-----BEGIN X509 CRL-----")
             try:
                 crls.append(x509.load_pem_x509_crl(block[start:] + b"-----END X509 CRL-----\n"))
-            except ValueError as exc:
+            except (ValueError, x509.InvalidVersion) as exc:
                 raise InputError(f"collateral {path}: bad PEM CRL: {exc}") from None
     if not found and b"X509 CRL-----" not in data:
         raise InputError(f"collateral {path}: PEM holds no certificate or CRL")
@@ -235,7 +235,7 @@ def _der_collateral(path: Path, data: bytes) -> list[x509.Certificate] | x509.Ce
         pass
     try:
         return x509.load_der_x509_crl(data)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         pass
     try:  # a configfs-tsm auxblob: the host's certificate table
         entries = parse_cert_table(data)

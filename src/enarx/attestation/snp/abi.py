@@ -256,6 +256,10 @@ _FIXED_FIELDS: Final = {
     "chip_id": (0x1A0, 64),
 }
 
+# 0x000..0x188: version .. reported_tcb; 0x1A0..0x1F8: chip_id .. launch_tcb.
+_HEAD: Final = struct.Struct("<IIQ16s16sIIQQII64s48s32s48s48s32s32sQ")
+_TAIL: Final = struct.Struct("<64sQBBBBBBBBQ")
+
 #: Signed regions a verifier must protect, as (name, start, end): used by tests.
 SIGNED_FIELDS: Final = (
     ("version", 0x00, 0x04),
@@ -338,24 +342,23 @@ class Report:
                 expected=list(SUPPORTED_VERSIONS),
                 got=version,
             )
-        (guest_svn,) = struct.unpack_from("<I", data, 0x04)
-        (policy,) = struct.unpack_from("<Q", data, 0x08)
-        vmpl, sig_algo = struct.unpack_from("<II", data, 0x30)
-        current_tcb, platform_info = struct.unpack_from("<QQ", data, 0x38)
-        (signer_info,) = struct.unpack_from("<I", data, 0x48)
-        _mbz(data, "reserved at 0x4c", 0x4C, 0x50)
-        def raw(name: str) -> bytes:
-            off, size = _FIXED_FIELDS[name]
-            return data[off : off + size]
-
+        (
+            _, guest_svn, policy, family_id, image_id, vmpl, sig_algo, current_tcb, platform_info, signer_info, rsvd,
+            report_data, measurement, host_data, id_key_digest, author_key_digest, report_id, report_id_ma, reported_tcb,
+        ) = _HEAD.unpack_from(data, 0)
+        chip_id, committed_tcb, cur_build, cur_minor, cur_major, rsvd2, com_build, com_minor, com_major, rsvd3, launch_tcb = _TAIL.unpack_from(data, 0x1A0)
+        if rsvd:
+            _mbz(data, "reserved at 0x4c", 0x4C, 0x50)
         if version >= 3:
             cpuid = data[0x188], data[0x189], data[0x18A]
             _mbz(data, "reserved at 0x18b", 0x18B, 0x1A0)
         else:
             cpuid = (0, 0, 0)
             _mbz(data, "reserved at 0x188", 0x188, 0x1A0)
-        _mbz(data, "reserved at 0x1eb", 0x1EB, 0x1EC)
-        _mbz(data, "reserved at 0x1ef", 0x1EF, 0x1F0)
+        if rsvd2:
+            _mbz(data, "reserved at 0x1eb", 0x1EB, 0x1EC)
+        if rsvd3:
+            _mbz(data, "reserved at 0x1ef", 0x1EF, 0x1F0)
         if version >= 5:
             launch_mit, current_mit = struct.unpack_from("<QQ", data, 0x1F8)
             _mbz(data, "reserved at 0x208", 0x208, SIGNED_SIZE)
@@ -374,11 +377,11 @@ class Report:
             current_tcb=current_tcb,
             platform_info=PlatformInfo.from_u64(platform_info),
             signer_info=SignerInfo.from_u32(signer_info),
-            reported_tcb=struct.unpack_from("<Q", data, 0x180)[0],
-            committed_tcb=struct.unpack_from("<Q", data, 0x1E0)[0],
-            current_version=FirmwareVersion(build=data[0x1E8], minor=data[0x1E9], major=data[0x1EA]),
-            committed_version=FirmwareVersion(build=data[0x1EC], minor=data[0x1ED], major=data[0x1EE]),
-            launch_tcb=struct.unpack_from("<Q", data, 0x1F0)[0],
+            reported_tcb=reported_tcb,
+            committed_tcb=committed_tcb,
+            current_version=FirmwareVersion(build=cur_build, minor=cur_minor, major=cur_major),
+            committed_version=FirmwareVersion(build=com_build, minor=com_minor, major=com_major),
+            launch_tcb=launch_tcb,
             signature_r=int.from_bytes(sig[:n], "little"),
             signature_s=int.from_bytes(sig[n : 2 * n], "little"),
             cpuid_fam_id=cpuid[0],
@@ -386,16 +389,16 @@ class Report:
             cpuid_step=cpuid[2],
             launch_mit_vector=launch_mit,
             current_mit_vector=current_mit,
-            family_id=raw("family_id"),
-            image_id=raw("image_id"),
-            report_data=raw("report_data"),
-            measurement=raw("measurement"),
-            host_data=raw("host_data"),
-            id_key_digest=raw("id_key_digest"),
-            author_key_digest=raw("author_key_digest"),
-            report_id=raw("report_id"),
-            report_id_ma=raw("report_id_ma"),
-            chip_id=raw("chip_id"),
+            family_id=family_id,
+            image_id=image_id,
+            report_data=report_data,
+            measurement=measurement,
+            host_data=host_data,
+            id_key_digest=id_key_digest,
+            author_key_digest=author_key_digest,
+            report_id=report_id,
+            report_id_ma=report_id_ma,
+            chip_id=chip_id,
         )
 
     def to_bytes(self) -> bytes:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import functools
 import itertools
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -51,7 +52,7 @@ def load_der_certificate(data: bytes, *, what: str = "certificate") -> x509.Cert
             # VCEKs have serial 0; cryptography 48+ parses it with a deprecation warning.
             warnings.simplefilter("ignore")
             return x509.load_der_x509_certificate(bytes(data))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise MalformedEvidence("snp.cert.malformed", f"{what} is not a DER X.509 certificate: {exc}", field=what) from exc
 
 
@@ -60,12 +61,48 @@ def load_pem_certificates(data: bytes, *, what: str = "certificates") -> list[x5
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return x509.load_pem_x509_certificates(bytes(data))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, x509.InvalidVersion) as exc:
         raise MalformedEvidence("snp.cert.malformed", f"{what} are not PEM X.509 certificates: {exc}", field=what) from exc
 
 
-def fingerprint(cert: x509.Certificate) -> bytes:
+_T = TypeVar("_T")
+
+
+class _IdentityMemo(Generic[_T]):
+    """Values derived from a certificate, remembered by object identity.
+
+    Hashing a Certificate hashes its DER (~8 us), which is most of what a lookup would save;
+    identity is free. Entries hold the object, so an id cannot be reused while remembered;
+    the memo is bounded and simply forgets everything when full.
+    """
+
+    def __init__(self, compute: Callable[[x509.Certificate], _T], size: int = 256) -> None:
+        self._compute = compute
+        self._size = size
+        self._entries: dict[int, tuple[x509.Certificate, _T]] = {}
+
+    def __call__(self, cert: x509.Certificate) -> _T:
+        hit = self._entries.get(id(cert))
+        if hit is not None and hit[0] is cert:
+            return hit[1]
+        value = self._compute(cert)
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[id(cert)] = (cert, value)
+        return value
+
+
+def _sha256(cert: x509.Certificate) -> bytes:
     return cert.fingerprint(hashes.SHA256())
+
+
+#: SHA-256 of the DER, remembered per certificate object.
+fingerprint = _IdentityMemo(_sha256)
+
+
+@functools.cache
+def _pinned_fingerprints(roots: tuple[x509.Certificate, ...]) -> frozenset[bytes]:
+    return frozenset(fingerprint(r) for r in roots)
 
 
 @functools.cache
@@ -85,9 +122,33 @@ def vendor_intermediates() -> tuple[x509.Certificate, ...]:
     return tuple(x509.load_pem_x509_certificate(pem.encode()) for pem in _amd_certs.INTERMEDIATE_PEMS)
 
 
+@functools.cache
+def _intermediates_by_subject() -> dict[x509.Name, tuple[x509.Certificate, ...]]:
+    index: dict[x509.Name, tuple[x509.Certificate, ...]] = {}
+    for cert in vendor_intermediates():
+        index[cert.subject] = (*index.get(cert.subject, ()), cert)
+    return index
+
+
+def vendor_intermediates_for(issuer: x509.Name) -> tuple[x509.Certificate, ...]:
+    """AMD's intermediates named ``issuer`` (both Genoa ASKs share a name)."""
+    return _intermediates_by_subject().get(issuer, ())
+
+
+@functools.cache
+def vendor_intermediates_likely_first(product: str, kind: str) -> tuple[x509.Certificate, ...]:
+    """All of AMD's intermediates, the ones that sign ``kind`` keys of ``product`` first."""
+    cn = f"SEV-{product}" if kind == "VCEK" else f"SEV-VLEK-{product}"
+    every = vendor_intermediates()
+    return (*(c for c in every if _cn(c) == cn), *(c for c in every if _cn(c) != cn))
+
+
 def _cn(cert: x509.Certificate | x509.CertificateRevocationList) -> str:
-    name = cert.subject if isinstance(cert, x509.Certificate) else cert.issuer
-    attrs = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    try:
+        name = cert.subject if isinstance(cert, x509.Certificate) else cert.issuer
+        attrs = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    except ValueError:
+        return "(undecodable name)"
     value = attrs[0].value if attrs else name.rfc4514_string()
     return value if isinstance(value, str) else value.decode(errors="replace")
 
@@ -131,9 +192,20 @@ _verified_ca_links: set[tuple[bytes, bytes]] = set()
 _MAX_CACHED_LINKS = 64
 
 
+# The same cache by object identity, for the long-lived vendor certificates: no hashing at all.
+# Entries hold the objects, so their ids cannot be reused while cached.
+_verified_ca_objects: dict[tuple[int, int], tuple[x509.Certificate, x509.Certificate]] = {}
+
+
+def _cached_link(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    hit = _verified_ca_objects.get((id(child), id(parent)))
+    return hit is not None and hit[0] is child and hit[1] is parent
+
+
 def _check_signature(child: x509.Certificate, parent: x509.Certificate, *, prefix: str, cache: bool) -> None:
     key = (fingerprint(child), fingerprint(parent)) if cache else None
     if key is not None and key in _verified_ca_links:
+        _remember_objects(child, parent)
         return
     try:
         child.verify_directly_issued_by(parent)
@@ -145,21 +217,42 @@ def _check_signature(child: x509.Certificate, parent: x509.Certificate, *, prefi
         ) from exc
     if key is not None and len(_verified_ca_links) < _MAX_CACHED_LINKS:
         _verified_ca_links.add(key)
+        _remember_objects(child, parent)
+
+
+def _remember_objects(child: x509.Certificate, parent: x509.Certificate) -> None:
+    if len(_verified_ca_objects) < _MAX_CACHED_LINKS:
+        _verified_ca_objects[(id(child), id(parent))] = (child, parent)
+
+
+def _ca_problem(parent: x509.Certificate) -> str | None:
+    try:
+        parent.extensions  # noqa: B018 - parse them once; malformed ones make no CA
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return "not_ca"
+    try:
+        if not parent.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return "not_ca"
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        if not parent.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign:
+            return "key_usage"
+    except x509.ExtensionNotFound:
+        pass
+    return None
+
+
+_ca_problems = _IdentityMemo(_ca_problem)
 
 
 def _check_ca(parent: x509.Certificate, *, prefix: str) -> None:
-    try:
-        bc = parent.extensions.get_extension_for_class(x509.BasicConstraints).value
-        if not bc.ca:
-            raise VerificationFailed(f"{prefix}.chain.not_ca", f"{describe(parent)} is not a CA", field=_cn(parent))
-    except x509.ExtensionNotFound:
-        pass
-    try:
-        ku = parent.extensions.get_extension_for_class(x509.KeyUsage).value
-        if not ku.key_cert_sign:
-            raise VerificationFailed(f"{prefix}.chain.key_usage", f"{describe(parent)} may not sign certificates", field=_cn(parent))
-    except x509.ExtensionNotFound:
-        pass
+    problem = _ca_problems(parent)
+    if problem is None:
+        return
+    if problem == "not_ca":
+        raise VerificationFailed(f"{prefix}.chain.not_ca", f"{describe(parent)} is not a CA", field=_cn(parent))
+    raise VerificationFailed(f"{prefix}.chain.key_usage", f"{describe(parent)} may not sign certificates", field=_cn(parent))
 
 
 def verify_chain(
@@ -168,19 +261,21 @@ def verify_chain(
     now: datetime,
     *,
     prefix: str = "snp",
+    leaf_link_verified: bool = False,
 ) -> None:
     """Check a leaf-first chain ending in a root pinned by fingerprint, link by link at ``now``.
 
     1. the last certificate's SHA-256 is one of ``roots``' (never trust by name);
     2. every certificate is inside its validity window at ``now``;
-    3. each link: issuer name = parent subject, the parent is a CA, the signature verifies;
+    3. each link: issuer name = parent subject, the parent is a CA, the signature verifies
+       (``leaf_link_verified``: the caller already checked the first link's names and signature);
     4. the root signs itself.
     """
     if not chain:
         raise VerificationFailed(f"{prefix}.chain.empty", "empty certificate chain")
     root = chain[-1]
-    root_fp = fingerprint(root)
-    if root_fp not in {fingerprint(r) for r in roots}:
+    # Identity first: the root objects the verifier itself holds need no hashing.
+    if not any(root is r for r in roots) and (root_fp := fingerprint(root)) not in _pinned_fingerprints(tuple(roots)):
         raise VerificationFailed(
             f"{prefix}.chain.untrusted",
             f"{describe(root)} is not a trusted root (SHA-256 {root_fp.hex()})",
@@ -190,7 +285,12 @@ def verify_chain(
     for cert in chain:
         check_validity(cert, now, prefix=prefix)
     links = [*itertools.pairwise(chain), (root, root)]
-    for child, parent in links:
+    for index, (child, parent) in enumerate(links):
+        if _cached_link(child, parent):
+            continue  # verified before under this pinned root: names, CA bits and signature
+        _check_ca(parent, prefix=prefix)
+        if index == 0 and leaf_link_verified:
+            continue
         if child.issuer != parent.subject:
             raise VerificationFailed(
                 f"{prefix}.chain.issuer",
@@ -199,8 +299,7 @@ def verify_chain(
                 expected=parent.subject.rfc4514_string(),
                 got=child.issuer.rfc4514_string(),
             )
-        _check_ca(parent, prefix=prefix)
-        _check_signature(child, parent, prefix=prefix, cache=fingerprint(parent) == root_fp)
+        _check_signature(child, parent, prefix=prefix, cache=parent is root)
 
 
 def build_chain(
@@ -213,23 +312,37 @@ def build_chain(
 ) -> tuple[x509.Certificate, ...]:
     """Find and verify ``leaf -> intermediate -> root`` (AMD chains have exactly one intermediate).
 
-    Every candidate intermediate whose subject is the leaf's issuer is tried under every root
-    whose subject is its issuer; the first fully verified chain wins. When none verifies, the
-    first specific failure is raised (an expired ASK says so instead of "untrusted").
+    Candidates are tried in order (put the likely one first): cryptography compares the leaf's
+    issuer with the candidate's subject and checks the signature in one call, so a fresh leaf's
+    names are never decoded into Python objects on the way to success. An intermediate that
+    signed the leaf is then tried under every root whose subject is its issuer; the first fully
+    verified chain wins. When none verifies, the first specific failure is raised (an expired
+    ASK says so instead of "untrusted").
     """
     errors: list[VerificationFailed] = []
-    seen: set[bytes] = set()
+    seen: set[int] = {id(leaf)}  # by identity: a duplicate by DER is at worst tried twice
+    by_subject = _roots_by_subject(roots)
     for inter in candidates:
-        fp = fingerprint(inter)
-        if fp in seen or inter.subject != leaf.issuer:
+        if id(inter) in seen:
             continue
-        seen.add(fp)
-        for root in roots:
-            if root.subject != inter.issuer:
-                continue
+        seen.add(id(inter))
+        try:
+            leaf.verify_directly_issued_by(inter)
+        except ValueError:
+            continue  # not the leaf's issuer (names differ): not a candidate
+        except (InvalidSignature, TypeError, UnsupportedAlgorithm) as exc:
+            errors.append(
+                VerificationFailed(
+                    f"{prefix}.chain.signature",
+                    f"certificate {describe(leaf)} is not signed by {describe(inter)}: {exc or 'bad signature'}",
+                    field=_cn(leaf),
+                )
+            )
+            continue
+        for root in by_subject.get(inter.issuer, ()):
             chain = (leaf, inter, root)
             try:
-                verify_chain(chain, roots, now, prefix=prefix)
+                verify_chain(chain, roots, now, prefix=prefix, leaf_link_verified=True)
             except VerificationFailed as exc:
                 errors.append(exc)
                 continue
@@ -242,6 +355,29 @@ def build_chain(
         field=_cn(leaf),
         got=leaf.issuer.rfc4514_string(),
     )
+
+
+_roots_index: dict[int, tuple[Sequence[x509.Certificate], dict[x509.Name, list[x509.Certificate]]]] = {}
+
+
+def _roots_by_subject(roots: Sequence[x509.Certificate]) -> dict[x509.Name, list[x509.Certificate]]:
+    """Roots indexed by subject; memoised for the long-lived root tuples (by identity)."""
+    hit = _roots_index.get(id(roots))
+    if hit is not None and hit[0] is roots:
+        return hit[1]
+    index: dict[x509.Name, list[x509.Certificate]] = {}
+    for root in roots:
+        index.setdefault(root.subject, []).append(root)
+    if isinstance(roots, tuple) and len(_roots_index) < _MAX_CACHED_LINKS:
+        _roots_index[id(roots)] = (roots, index)
+    return index
+
+
+def _subject_text(cert: x509.Certificate) -> str:
+    return cert.subject.rfc4514_string()
+
+
+subject_text = _IdentityMemo(_subject_text)
 
 
 _verified_crls: set[tuple[bytes, bytes]] = set()
@@ -262,6 +398,19 @@ def check_revocation(
     check fails closed. CRLs of other issuers (Enarx ships the Genoa CRL with Milan evidence)
     are ignored.
     """
+    try:
+        return _check_revocation(chain, crls, now, prefix=prefix)
+    except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise MalformedEvidence(f"{prefix}.crl.malformed", f"a CRL cannot be read: {exc}", field="crl") from exc
+
+
+def _check_revocation(
+    chain: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    now: datetime,
+    *,
+    prefix: str,
+) -> bool:
     checked = False
     links = list(itertools.pairwise(chain))
     for child, parent in links:
@@ -336,6 +485,8 @@ def _ext_value(cert: x509.Certificate, oid: str) -> bytes | None:
         ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(oid))
     except x509.ExtensionNotFound:
         return None
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise MalformedEvidence("snp.cert.malformed", f"{describe(cert)} has malformed extensions: {exc}", field="extensions") from exc
     value = ext.value
     return value.value if isinstance(value, x509.UnrecognizedExtension) else None
 
@@ -355,8 +506,12 @@ def _ext_int(cert: x509.Certificate, oid: str, name: str, *, required: bool = Tr
     return int(value)
 
 
+@functools.lru_cache(maxsize=256)
 def amd_key_info(cert: x509.Certificate) -> AmdKeyInfo:
-    """Read the product, TCB and hwID/CSP extensions of a VCEK or VLEK."""
+    """Read the product, TCB and hwID/CSP extensions of a VCEK or VLEK.
+
+    Cached per certificate (by its DER): a chip's VCEK comes back with every report it signs.
+    """
     cn = _cn(cert)
     if cn not in ("SEV-VCEK", "SEV-VLEK"):
         raise MalformedEvidence(

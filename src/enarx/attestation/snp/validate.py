@@ -15,6 +15,7 @@ from typing import Final
 
 from enarx.attestation.errors import AttestationError, PolicyViolation
 from enarx.attestation.snp.abi import Report, TcbParts
+from enarx.attestation.snp.certs import subject_text
 from enarx.attestation.snp.verify import VerifiedReport
 from enarx.attestation.verdict import Verdict
 
@@ -318,7 +319,7 @@ def report_claims(verified: VerifiedReport) -> dict[str, object]:
         "launch_mit_vector": r.launch_mit_vector if r.version >= 5 else None,
         "current_mit_vector": r.current_mit_vector if r.version >= 5 else None,
         "crl_checked": verified.crl_checked,
-        "chain": [c.subject.rfc4514_string() for c in verified.chain],
+        "chain": [subject_text(c) for c in verified.chain],
     }
 
 

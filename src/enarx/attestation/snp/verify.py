@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -49,7 +49,7 @@ from enarx.attestation.snp.certs import (
     describe,
     root_product,
     vendor_arks,
-    vendor_intermediates,
+    vendor_intermediates_likely_first,
 )
 
 
@@ -69,6 +69,8 @@ class VerifiedReport:
 
 
 def trusted_roots(options: VerifyOptions) -> tuple[x509.Certificate, ...]:
+    if options.trust_vendor_roots and not options.extra_roots:
+        return vendor_arks()  # the same tuple every time, so its index is memoised
     return (*(vendor_arks() if options.trust_vendor_roots else ()), *options.extra_roots)
 
 
@@ -125,11 +127,18 @@ def verify_report(
             return _verify_with(parsed, raw, leaf, supplied, roots, all_crls, options)
         except (VerificationFailed, MalformedEvidence) as exc:
             errors.append(exc)
+        except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+            # The one boundary for cryptography's lazy parsing: a certificate or CRL field that
+            # only fails to decode when first read (names, extensions) is malformed evidence.
+            errors.append(MalformedEvidence("snp.cert.malformed", f"a certificate or CRL cannot be read: {exc}", field="certificates"))
     raise errors[0]
 
 
 def _is_named(cert: x509.Certificate, cn: str) -> bool:
-    return any(a.value == cn for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME))
+    try:
+        return any(a.value == cn for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME))
+    except ValueError:  # an undecodable name is nobody's
+        return False
 
 
 def _verify_with(
@@ -142,15 +151,20 @@ def _verify_with(
     options: VerifyOptions,
 ) -> VerifiedReport:
     now = options.now
-    # 3. Chain to a pinned ARK, every link and validity window checked at `now`.
-    candidates = (*supplied, *vendor_intermediates())
+    info = amd_key_info(leaf)
+    # 3. Chain to a pinned ARK, every link and validity window checked at `now`; AMD's own
+    #    intermediate for this product and key kind is tried first.
+    candidates = (*supplied, *vendor_intermediates_likely_first(info.product, info.kind))
     chain = build_chain(leaf, candidates, roots, now, prefix="snp")
 
     # 4. Revocation by every CRL a chain issuer signed.
     crl_checked = check_revocation(chain, crls, now, prefix="snp")
 
     # 5. The report signature: r, s little-endian, over bytes [0, 0x2A0).
-    public_key = leaf.public_key()
+    try:
+        public_key = leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key cannot be loaded: {exc}", field="vcek.public_key") from exc
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP384R1):
         raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key is not EC P-384", field="vcek.public_key")
     signature = encode_dss_signature(report.signature_r, report.signature_s)
@@ -164,7 +178,6 @@ def _verify_with(
         ) from None
 
     # 6. One product throughout: key, root and (v3+) CPUID.
-    info = amd_key_info(leaf)
     product = info.product
     root_prod = root_product(chain[-1])
     if root_prod is not None and root_prod != product:
