@@ -13,14 +13,12 @@ import wasmtime
 
 from enarx.wasi import (
     SIGNATURES,
-    Dir,
     Errno,
     FdTable,
     GuestMemory,
     NullFile,
     Preview1,
     ProcExit,
-    TcpListener,
     Waiter,
     WasiBinding,
     WasiCtx,
@@ -28,6 +26,8 @@ from enarx.wasi import (
     abi,
 )
 from enarx.wasi.abi import Filetype, Oflags, Rights
+from enarx_debug.dirs import Dir
+from enarx_debug.tcp import TcpListener
 
 
 def make(files: dict[int, object] | None = None, *, args: list[str] | None = None) -> tuple[Preview1, bytearray]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 
 from enarx.config.effective import EffectiveConfig, FileEntry
 from enarx.config.load import LoadedConfig
 from enarx.errors import EnarxError
-from enarx.wasi import Dir, FdTable, HostStreamFile, TcpListener, TcpStream, Waiter, WasiFile
-from enarx.wasi import NullFile as WasiNull
-from enarx.wasi.sockets import bind_listener, connect_stream
+from enarx.keep.plugins import require_debug
+from enarx.wasi import FdTable, NullFile, Waiter, WasiFile
 
 ARGV0 = "main.wasm"  # Enarx always passes this literal argv[0]
 
@@ -58,54 +55,16 @@ def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = DEFA
 
 
 def _open_entry(fd: int, entry: FileEntry, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> WasiFile:
-    kind = entry.kind
-    if kind == "null":
-        return WasiNull()
-    if kind == "stdin":
-        return HostStreamFile(stdio.stdin, readable=True, name=entry.name, waiter=waiter)
-    if kind == "stdout":
-        return HostStreamFile(stdio.stdout, readable=False, name=entry.name, waiter=waiter)
-    if kind == "stderr":
-        return HostStreamFile(stdio.stderr, readable=False, name=entry.name, waiter=waiter)
-    if kind == "listen":
-        _require_tcp(fd, entry.name, str(entry.prot))
-        port = int(entry.port or 0)
-        addr = str(entry.addr)
-        try:
-            sock = bind_listener(addr, port)
-        except (OSError, socket.gaierror) as exc:
-            raise SetupError(
-                f"files[{fd}] ({entry.name!r}): cannot listen on {_hostport(addr, port)}: {exc.strerror or exc}"
-            ) from None
-        return TcpListener(sock, entry.name, waiter)
-    if kind == "connect":
-        _require_tcp(fd, entry.name, str(entry.prot))
-        port = int(entry.port or 0)
-        host = str(entry.host)
-        try:
-            sock = connect_stream(host, port)
-        except (OSError, socket.gaierror) as exc:
-            raise SetupError(
-                f"files[{fd}] ({entry.name!r}): cannot connect to {_hostport(host, port)}: {exc.strerror or exc}"
-            ) from None
-        return TcpStream(sock, entry.name, waiter)
-    if kind == "dir":
-        root = (loaded.base_dir / str(entry.path)).resolve()
-        if not root.is_dir():
-            raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not a directory")
-        if not os.access(root, os.R_OK | os.X_OK):
-            raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not readable")
-        return Dir(str(root), "", guest_name=entry.name, writable=entry.writable)
-    raise SetupError(f"files[{fd}]: unsupported entry {entry!r}")
-
-
-def _require_tcp(fd: int, name: str, prot: str) -> None:
-    if prot != "tcp":
+    if entry.kind == "null":
+        return NullFile()
+    if entry.kind in ("listen", "connect") and entry.prot == "tls":
         raise SetupError(
-            f"files[{fd}] ({name!r}): prot = \"tls\" needs the Keep's attested identity, which this runtime "
+            f"files[{fd}] ({entry.name!r}): prot = \"tls\" needs the Keep's attested identity, which this runtime "
             "does not provide yet; use prot = \"tcp\""
         )
-
-
-def _hostport(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # Everything else reaches the host in plaintext: only the debug build can open it.
+    plugin = require_debug(f"files[{fd}] ({entry.name!r}): kind = {entry.kind!r}" + (f", prot = {entry.prot!r}" if entry.prot else ""))
+    opened = plugin.open_file(fd, entry, base_dir=loaded.base_dir, waiter=waiter, stdio=(stdio.stdin, stdio.stdout, stdio.stderr))
+    if opened is None:
+        raise SetupError(f"files[{fd}]: kind {entry.kind!r} is not supported")
+    return opened

@@ -13,9 +13,8 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from enarx.wasi.abi import ALL_RIGHTS, Fdflags, Filetype, Rights, Whence
-from enarx.wasi.errno import Errno, WasiError, from_os_error
-from enarx.wasi.waiting import Waiter
+from enarx.wasi.abi import Fdflags, Filetype, Oflags, Rights, Whence
+from enarx.wasi.errno import Errno, WasiError
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,36 @@ class WasiFile:
             raise WasiError(Errno.NOTSUP, f"fd flags {int(flags):#x} are not supported")
         self.fdflags = flags
 
+    # -- directories (granted by directory pre-opens, which only the debug build has) ---
     def readdir(self, cookie: int) -> Iterator[Dirent]:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def preopen_name(self) -> str | None:
+        """The guest path of a pre-opened directory; ``None`` for anything else."""
+        return None
+
+    def open_at(self, path: str, *, follow: bool, oflags: Oflags, rights: Rights, fdflags: Fdflags) -> WasiFile:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def path_filestat(self, path: str, *, follow: bool) -> Filestat:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def path_set_times(self, path: str, *, follow: bool, atim: int | None, mtim: int | None) -> None:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def create_directory(self, path: str) -> None:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def remove_directory(self, path: str) -> None:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def unlink_file(self, path: str) -> None:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def rename(self, old: str, new_dir: WasiFile, new: str) -> None:
+        raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
+
+    def readlink(self, path: str) -> bytes:
         raise WasiError(Errno.NOTDIR, f"{self.describe()} is not a directory")
 
     # -- sockets ------------------------------------------------------------------------
@@ -162,153 +190,4 @@ class NullFile(WasiFile):
         return "null"
 
 
-class HostStreamFile(WasiFile):
-    """A host fd used as a byte stream: stdin, stdout or stderr passed through.
-
-    Reads wait through the :class:`Waiter` so a blocked ``read(stdin)`` can still be
-    stopped by the runtime. Writes go straight to the host fd.
-    """
-
-    filetype = Filetype.CHARACTER_DEVICE
-
-    def __init__(self, host_fd: int, *, readable: bool, name: str, waiter: Waiter | None = None) -> None:
-        super().__init__()
-        self.host_fd = host_fd
-        self.name = name
-        base = Rights.POLL_FD_READWRITE | Rights.FD_FILESTAT_GET | Rights.FD_FDSTAT_SET_FLAGS
-        self.rights = base | (Rights.FD_READ if readable else Rights.FD_WRITE)
-        # Plain bools: IntFlag arithmetic costs microseconds, and write() is the hot path.
-        self._readable = readable
-        try:
-            self.filetype = filetype_of_mode(os.fstat(host_fd).st_mode)
-        except OSError:
-            self.filetype = Filetype.CHARACTER_DEVICE
-        if self.filetype == Filetype.REGULAR_FILE:
-            # A redirected file stays a byte stream for the guest: no seeking on stdio.
-            self.filetype = Filetype.CHARACTER_DEVICE
-        self._waiter = waiter
-
-    def read(self, size: int) -> bytes:
-        if not self._readable:
-            return super().read(size)
-        if self._waiter is not None and not self.nonblocking:
-            try:
-                self._waiter.wait([self.host_fd], [], None)
-            except OSError:
-                pass  # not pollable (a regular file): just read
-        try:
-            return os.read(self.host_fd, size)
-        except BlockingIOError:
-            raise WasiError(Errno.AGAIN, "no input yet") from None
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def write(self, data: memoryview) -> int:
-        if self._readable:
-            return super().write(data)
-        try:
-            return os.write(self.host_fd, data)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def poll_fd(self) -> int | None:
-        return self.host_fd
-
-    def filestat(self) -> Filestat:
-        return Filestat(filetype=self.filetype)
-
-    def describe(self) -> str:
-        return self.name
-
-
-class RegularFile(WasiFile):
-    """A host file opened under a directory pre-open."""
-
-    filetype = Filetype.REGULAR_FILE
-
-    def __init__(self, host_fd: int, rights: Rights, name: str) -> None:
-        super().__init__()
-        self.host_fd = host_fd
-        self.rights = rights
-        self.name = name
-
-    def _need(self, right: Rights) -> None:
-        if not self.rights & right:
-            raise WasiError(Errno.NOTCAPABLE, f"{self.name} was not opened with {right.name}")
-
-    def read(self, size: int) -> bytes:
-        self._need(Rights.FD_READ)
-        try:
-            return os.read(self.host_fd, size)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def write(self, data: memoryview) -> int:
-        self._need(Rights.FD_WRITE)
-        try:
-            if self.fdflags & Fdflags.APPEND:
-                os.lseek(self.host_fd, 0, os.SEEK_END)
-            return os.write(self.host_fd, data)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def pread(self, size: int, offset: int) -> bytes:
-        self._need(Rights.FD_READ)
-        try:
-            return os.pread(self.host_fd, size, offset)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def pwrite(self, data: memoryview, offset: int) -> int:
-        self._need(Rights.FD_WRITE)
-        try:
-            return os.pwrite(self.host_fd, data, offset)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def seek(self, offset: int, whence: Whence) -> int:
-        host_whence = {Whence.SET: os.SEEK_SET, Whence.CUR: os.SEEK_CUR, Whence.END: os.SEEK_END}[whence]
-        try:
-            return os.lseek(self.host_fd, offset, host_whence)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def sync(self) -> None:
-        try:
-            os.fsync(self.host_fd)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def filestat(self) -> Filestat:
-        try:
-            return Filestat.from_os(os.fstat(self.host_fd))
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def set_size(self, size: int) -> None:
-        self._need(Rights.FD_WRITE)
-        try:
-            os.ftruncate(self.host_fd, size)
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def set_times(self, atim: int | None, mtim: int | None) -> None:
-        self._need(Rights.FD_WRITE)
-        st = os.fstat(self.host_fd)
-        try:
-            os.utime(self.host_fd, ns=(atim if atim is not None else st.st_atime_ns,
-                                       mtim if mtim is not None else st.st_mtime_ns))
-        except OSError as exc:
-            raise from_os_error(exc) from exc
-
-    def close(self) -> None:
-        try:
-            os.close(self.host_fd)
-        except OSError:
-            pass
-
-    def describe(self) -> str:
-        return self.name
-
-
-__all__ = ["ALL_RIGHTS", "Dirent", "Filestat", "HostStreamFile", "NullFile", "RegularFile", "WasiFile"]
+__all__ = ["Dirent", "Filestat", "NullFile", "WasiFile", "filetype_of_mode"]

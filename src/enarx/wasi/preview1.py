@@ -21,11 +21,9 @@ import time
 from enarx.wasi import abi
 from enarx.wasi.abi import Clockid, Eventtype, Fdflags, Filetype, Fstflags, Oflags, Rights, Whence
 from enarx.wasi.ctx import ProcExit, WasiCtx
-from enarx.wasi.dirs import Dir
 from enarx.wasi.errno import Errno, WasiError
 from enarx.wasi.files import WasiFile
 from enarx.wasi.memory import MAX_IO_CHUNK, GuestMemory
-from enarx.wasi.sockets import TcpListener
 
 # iovec entries one call may pass (POSIX IOV_MAX).
 MAX_IOVS = 1024
@@ -83,8 +81,8 @@ class Preview1:
             raise WasiError(Errno.NOTCAPABLE, f"fd {fd} ({file.describe()}) lacks {right.name}")
         return file
 
-    def _dir(self, fd: int) -> Dir:
-        return self.ctx.fds.get_as(fd, Dir, Errno.NOTDIR)
+    def _dir(self, fd: int) -> WasiFile:
+        return self.ctx.fds.get(fd)  # path operations on anything else answer NOTDIR
 
     def _path(self, ptr: int, length: int) -> str:
         return self.mem.string(ptr, length)
@@ -242,18 +240,18 @@ class Preview1:
         return 0
 
     def fd_prestat_get(self, fd: int, buf: int) -> int:
-        file = self.ctx.fds.get(fd)
-        if not isinstance(file, Dir) or file.rel:
+        name = self.ctx.fds.get(fd).preopen_name()
+        if name is None:
             # wasi-libc scans fds from 3 and stops at the first BADF: any non-pre-open ends it.
             raise WasiError(Errno.BADF, f"fd {fd} is not a pre-opened directory")
-        self.mem.pack(abi.PRESTAT, buf, abi.PREOPENTYPE_DIR, len(file.guest_name.encode()))
+        self.mem.pack(abi.PRESTAT, buf, abi.PREOPENTYPE_DIR, len(name.encode()))
         return 0
 
     def fd_prestat_dir_name(self, fd: int, path: int, path_len: int) -> int:
-        file = self.ctx.fds.get(fd)
-        if not isinstance(file, Dir) or file.rel:
+        guest_name = self.ctx.fds.get(fd).preopen_name()
+        if guest_name is None:
             raise WasiError(Errno.BADF, f"fd {fd} is not a pre-opened directory")
-        name = file.guest_name.encode()
+        name = guest_name.encode()
         if path_len < len(name):
             raise WasiError(Errno.NAMETOOLONG, "buffer too small for the pre-open's name")
         self.mem.write(path, name)
@@ -504,4 +502,4 @@ SIGNATURES: dict[str, str] = {
 }
 NO_RESULT = frozenset({"proc_exit"})
 
-__all__ = ["NO_RESULT", "SIGNATURES", "Preview1", "TcpListener"]
+__all__ = ["NO_RESULT", "SIGNATURES", "Preview1"]

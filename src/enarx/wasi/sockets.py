@@ -1,22 +1,25 @@
-"""TCP sockets pre-opened from Enarx.toml: listeners and connected streams.
+"""Socket plumbing shared by every socket fd: waiting, shutdown, listening, connecting.
 
-Host sockets are always non-blocking at the OS level; a guest's blocking call waits in
-the :class:`~enarx.wasi.waiting.Waiter` so the runtime can still stop it. A stream is read
-and written through ``fd_read``/``fd_write`` (Rust std) and ``sock_recv``/``sock_send``
-(wasi-libc) alike. A peer that resets or vanishes is an errno for the guest, never an error
-of the host.
+Host sockets are always non-blocking at the OS level; a guest's blocking call waits in the
+:class:`~enarx.wasi.waiting.Waiter` so the runtime can still stop it. What the guest reads
+and writes is decided by the subclasses: TLS streams (:mod:`enarx.wasi.tls`) in every
+build, plaintext TCP only in the debug build (``enarx-debug``). A peer that resets or
+vanishes is an errno for the guest, never an error of the host.
 """
 
 from __future__ import annotations
 
 import socket
 
-from enarx.wasi.abi import SDFLAGS_RD, SDFLAGS_WR, Fdflags, Filetype, Rights
+from enarx.wasi.abi import SDFLAGS_RD, SDFLAGS_WR, Filetype, Rights
 from enarx.wasi.errno import Errno, WasiError, from_os_error
 from enarx.wasi.files import Filestat, WasiFile
 from enarx.wasi.waiting import Waiter
 
-LISTEN_RIGHTS = Rights.FD_FILESTAT_GET | Rights.FD_FDSTAT_SET_FLAGS | Rights.POLL_FD_READWRITE | Rights.FD_READ | Rights.SOCK_ACCEPT
+LISTEN_RIGHTS = (
+    Rights.FD_FILESTAT_GET | Rights.FD_FDSTAT_SET_FLAGS | Rights.POLL_FD_READWRITE | Rights.FD_READ
+    | Rights.SOCK_ACCEPT
+)
 STREAM_RIGHTS = (
     Rights.FD_FILESTAT_GET | Rights.FD_FDSTAT_SET_FLAGS | Rights.POLL_FD_READWRITE | Rights.FD_READ
     | Rights.FD_WRITE | Rights.SOCK_SHUTDOWN
@@ -24,10 +27,12 @@ STREAM_RIGHTS = (
 
 # Pending connections the kernel queues for a listener before the guest accepts them.
 LISTEN_BACKLOG = 128
+# How long a `connect` entry may take to connect at start-up.
+CONNECT_TIMEOUT = 10.0
 
 
-class TcpStream(WasiFile):
-    """A connected TCP stream: accepted from a listener, or a ``connect`` entry."""
+class SocketFile(WasiFile):
+    """A connected stream socket; subclasses define what ``recv`` and ``send`` carry."""
 
     filetype = Filetype.SOCKET_STREAM
     rights = STREAM_RIGHTS
@@ -42,30 +47,12 @@ class TcpStream(WasiFile):
     def describe(self) -> str:
         return f"socket {self.name!r}"
 
-    def _wait(self, *, write: bool) -> None:
+    def wait(self, *, write: bool) -> None:
+        """Block until the socket is ready, or raise ``AGAIN`` when the guest asked not to."""
         if self.nonblocking:
             raise WasiError(Errno.AGAIN, "would block")
         fd = self.sock.fileno()
         self.waiter.wait([] if write else [fd], [fd] if write else [], None)
-
-    def recv(self, size: int, peek: bool) -> bytes:
-        flags = socket.MSG_PEEK if peek else 0
-        while True:
-            try:
-                return self.sock.recv(size, flags)
-            except BlockingIOError:
-                self._wait(write=False)
-            except OSError as exc:
-                raise from_os_error(exc) from exc
-
-    def send(self, data: memoryview) -> int:
-        while True:
-            try:
-                return self.sock.send(data, socket.MSG_NOSIGNAL)
-            except BlockingIOError:
-                self._wait(write=True)
-            except OSError as exc:
-                raise from_os_error(exc) from exc
 
     def read(self, size: int) -> bytes:
         return self.recv(size, False)
@@ -92,8 +79,8 @@ class TcpStream(WasiFile):
         self.sock.close()
 
 
-class TcpListener(WasiFile):
-    """A bound, listening TCP socket (``kind = "listen"``)."""
+class ListenerFile(WasiFile):
+    """A bound, listening socket; ``wrap`` turns each accepted connection into its fd object."""
 
     filetype = Filetype.SOCKET_STREAM
     rights = LISTEN_RIGHTS
@@ -121,12 +108,11 @@ class TcpListener(WasiFile):
             except OSError as exc:
                 raise from_os_error(exc) from exc
             self.accepted += 1
-            return self.wrap(conn)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return self.wrap(conn, f"{self.name}#{self.accepted}")
 
-    def wrap(self, conn: socket.socket) -> WasiFile:
-        """The fd object for an accepted connection; TLS listeners override this."""
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return TcpStream(conn, f"{self.name}#{self.accepted}", self.waiter)
+    def wrap(self, conn: socket.socket, name: str) -> WasiFile:
+        raise NotImplementedError
 
     def poll_fd(self) -> int | None:
         return self.sock.fileno()
@@ -155,12 +141,9 @@ def bind_listener(addr: str, port: int) -> socket.socket:
     return sock
 
 
-def connect_stream(host: str, port: int, timeout: float = 10.0) -> socket.socket:
+def connect_stream(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> socket.socket:
     """Connect at start-up, as Enarx does (``localhost`` means 127.0.0.1)."""
     target = "127.0.0.1" if host == "localhost" else host
     sock = socket.create_connection((target, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
-
-
-__all__ = ["Fdflags", "TcpListener", "TcpStream", "bind_listener", "connect_stream"]

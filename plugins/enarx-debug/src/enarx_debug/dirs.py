@@ -1,4 +1,4 @@
-"""Directory pre-opens whose paths cannot leave their root.
+"""Directory pre-opens whose paths cannot leave their root (debug build only: host files).
 
 Every guest path is resolved here, component by component, against the pre-open's host
 root: absolute paths are refused, ``..`` may not climb above the root, and each symlink met
@@ -20,9 +20,10 @@ from enarx.wasi.abi import (
     Filetype,
     Oflags,
     Rights,
+    Whence,
 )
 from enarx.wasi.errno import Errno, WasiError, from_os_error
-from enarx.wasi.files import Dirent, Filestat, RegularFile, WasiFile, filetype_of_mode
+from enarx.wasi.files import Dirent, Filestat, WasiFile, filetype_of_mode
 
 # Symlinks followed while resolving one path: the same bound as Linux's MAXSYMLINKS.
 MAX_SYMLINK_HOPS = 40
@@ -38,6 +39,96 @@ WRITE_FILE_RIGHTS = (
     Rights.FD_WRITE | Rights.FD_DATASYNC | Rights.FD_SYNC | Rights.FD_ALLOCATE
     | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES
 )
+
+
+class RegularFile(WasiFile):
+    """A host file opened under a directory pre-open."""
+
+    filetype = Filetype.REGULAR_FILE
+
+    def __init__(self, host_fd: int, rights: Rights, name: str) -> None:
+        super().__init__()
+        self.host_fd = host_fd
+        self.rights = rights
+        self.name = name
+
+    def _need(self, right: Rights) -> None:
+        if not self.rights & right:
+            raise WasiError(Errno.NOTCAPABLE, f"{self.name} was not opened with {right.name}")
+
+    def read(self, size: int) -> bytes:
+        self._need(Rights.FD_READ)
+        try:
+            return os.read(self.host_fd, size)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def write(self, data: memoryview) -> int:
+        self._need(Rights.FD_WRITE)
+        try:
+            if self.fdflags & Fdflags.APPEND:
+                os.lseek(self.host_fd, 0, os.SEEK_END)
+            return os.write(self.host_fd, data)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def pread(self, size: int, offset: int) -> bytes:
+        self._need(Rights.FD_READ)
+        try:
+            return os.pread(self.host_fd, size, offset)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def pwrite(self, data: memoryview, offset: int) -> int:
+        self._need(Rights.FD_WRITE)
+        try:
+            return os.pwrite(self.host_fd, data, offset)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def seek(self, offset: int, whence: Whence) -> int:
+        host_whence = {Whence.SET: os.SEEK_SET, Whence.CUR: os.SEEK_CUR, Whence.END: os.SEEK_END}[whence]
+        try:
+            return os.lseek(self.host_fd, offset, host_whence)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def sync(self) -> None:
+        try:
+            os.fsync(self.host_fd)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def filestat(self) -> Filestat:
+        try:
+            return Filestat.from_os(os.fstat(self.host_fd))
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def set_size(self, size: int) -> None:
+        self._need(Rights.FD_WRITE)
+        try:
+            os.ftruncate(self.host_fd, size)
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def set_times(self, atim: int | None, mtim: int | None) -> None:
+        self._need(Rights.FD_WRITE)
+        st = os.fstat(self.host_fd)
+        try:
+            os.utime(self.host_fd, ns=(atim if atim is not None else st.st_atime_ns,
+                                       mtim if mtim is not None else st.st_mtime_ns))
+        except OSError as exc:
+            raise from_os_error(exc) from exc
+
+    def close(self) -> None:
+        try:
+            os.close(self.host_fd)
+        except OSError:
+            pass
+
+    def describe(self) -> str:
+        return self.name
 
 
 class Dir(WasiFile):
@@ -57,6 +148,9 @@ class Dir(WasiFile):
 
     def describe(self) -> str:
         return f"directory {self.guest_name!r}"
+
+    def preopen_name(self) -> str | None:
+        return None if self.rel else self.guest_name
 
     # -- resolution -----------------------------------------------------------------------
     def resolve(self, path: str, *, follow: bool) -> str:
@@ -205,7 +299,9 @@ class Dir(WasiFile):
         except OSError as exc:
             raise from_os_error(exc) from exc
 
-    def rename(self, old: str, new_dir: Dir, new: str) -> None:
+    def rename(self, old: str, new_dir: WasiFile, new: str) -> None:
+        if not isinstance(new_dir, Dir):
+            raise WasiError(Errno.NOTDIR, f"{new_dir.describe()} is not a directory")
         self._need(Rights.PATH_RENAME_SOURCE, "rename")
         new_dir._need(Rights.PATH_RENAME_TARGET, "rename into it")
         try:
