@@ -18,7 +18,7 @@ runs, unless every step passes):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -67,6 +67,12 @@ class TrustPolicy:
 def fetch_package(client: RegistryClient, tag_path: str, policy: TrustPolicy,
                   progress: Progress | None = None) -> FetchedPackage:
     """``tag_path`` is ``/{user}/{repo}/_tag/{tag}`` under the client's API base."""
+    entry, signer = fetch_tag(client, tag_path, policy)
+    return FetchedPackage(fetch_tree(client, tag_path, entry, progress), entry, signer)
+
+
+def fetch_tag(client: RegistryClient, tag_path: str, policy: TrustPolicy) -> tuple[Entry, str | None]:
+    """Steps 1 and 2: the verified tag entry and its signer."""
     # 1. Tag.
     body, media = _get(client, tag_path, None, MAX_TAG_BYTES, "tag", None)
     signer = None
@@ -89,10 +95,16 @@ def fetch_package(client: RegistryClient, tag_path: str, policy: TrustPolicy,
     if policy.pin is not None and entry.digest["sha-256"] != policy.pin:
         raise VerificationError(f"tag digest sha-256:{entry.digest['sha-256'].hex()} is not the pinned "
                                 f"sha-256:{policy.pin.hex()}")
+    return entry, signer
+
+
+def fetch_tree(client: RegistryClient, tag_path: str, entry: Entry,
+               progress: Progress | None = None) -> dict[str, bytes]:
+    """Steps 3 to 5: every file of the tree ``entry`` names, each verified against its parent."""
     files: dict[str, bytes] = {}
     if entry.type == MEDIA_WASM:  # a bare module tagged directly
         files[MODULE_NAME], _ = _get(client, f"{tag_path}/tree", entry, MAX_FILE_BYTES, "/", progress)
-        return FetchedPackage(files, entry, signer)
+        return files
     if entry.type != MEDIA_DIRECTORY:
         raise VerificationError(f"tag entry type {entry.type!r} is neither a directory nor a module")
     # 3. Root, then 4. files (depth first).
@@ -100,7 +112,7 @@ def fetch_package(client: RegistryClient, tag_path: str, policy: TrustPolicy,
     # 5. Package.
     if MODULE_NAME not in files:
         raise VerificationError(f"the package has no {MODULE_NAME}")
-    return FetchedPackage(files, entry, signer)
+    return files
 
 
 def _walk(client: RegistryClient, tag_path: str, path: str, entry: Entry, files: dict[str, bytes],
@@ -166,7 +178,3 @@ def _header_meta(response: httpx.Response, what: str) -> Entry:
         raise VerificationError(f"{what}: response lacks a valid Content-Digest, Content-Length or "
                                 f"Content-Type ({exc})") from exc
     return Entry(digests, length, media)
-
-
-def trusted(keys: Iterable[Mapping[str, str]]) -> tuple[Mapping[str, str], ...]:
-    return tuple(keys)
