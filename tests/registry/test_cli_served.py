@@ -1,0 +1,165 @@
+"""The commands against a real registry under uvicorn on loopback, over TLS with a test CA.
+
+The flow a developer follows: token -> user -> repo -> build -> publish -> info -> fetch ->
+deploy; then the refusals, each with its exit status and nothing run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from enarx.cli.environment import Environment
+from enarx.cli.main import main
+from enarx.cli.status import ExitStatus
+from enarx.registry.app import Registry
+from enarx.registry.serve import Listen, running
+from enarx.registry.settings import RegistrySettings
+
+from ..conftest import enarx_command, free_port
+from .certs import Issued, fake_keep_cert, fake_steward_ca
+from .conftest import HELLO
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Served:
+    host: str
+    data: Path
+    ca_file: Path
+    keep_cert: Path
+    keep_key: Path
+    token: str
+    registry: Registry
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from datetime import UTC, datetime
+
+    base = tmp_path_factory.mktemp("served")
+    now = datetime.now(UTC)  # uvicorn's TLS checks certificates against the real clock
+    ca = fake_steward_ca(now=now)
+    server = fake_keep_cert(ca, dns="registry.test", server=True, now=now)
+    keep: Issued = fake_keep_cert(ca, now=now)
+    ca_file = write(base / "ca.pem", ca.pem)
+    registry = Registry(RegistrySettings(base / "data", steward_roots=[ca.cert]))
+    port = free_port()
+    listen = Listen("127.0.0.1", port, write(base / "server.pem", server.pem), write(base / "server.key", server.key_pem),
+                    ca_file)
+    with running(registry.app, listen):
+        s = Served(f"127.0.0.1:{port}", base / "data", ca_file, write(base / "keep.pem", keep.pem),
+                   write(base / "keep.key", keep.key_pem), "", registry)
+        code, out, err = run(s, "registry", "token", "--data", str(s.data), "--subject", "alice")
+        assert code == 0, err
+        s.token = out.strip()
+        yield s
+    registry.close()
+
+
+def run(s: Served, *argv: str, token: bool = False, cache: Path | None = None) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    environ = {"ENARX_CA_BUNDLE": str(s.ca_file)}
+    if token:
+        environ["ENARX_REGISTRY_TOKEN"] = s.token
+    env = Environment(stdout=stdout, stderr=stderr, environ=environ, cache_dir=cache or s.data.parent / "cache")
+    code = main(list(argv), env)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def deploy(s: Served, target: str, cache: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
+    env = dict(os.environ, ENARX_CA_BUNDLE=str(s.ca_file), XDG_CACHE_HOME=str(cache))
+    return subprocess.run([*enarx_command(), "deploy", target, *extra], capture_output=True, env=env, timeout=60,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def published(served: Served) -> str:
+    s = served
+    assert run(s, "user", "register", f"{s.host}/alice", "--subject", "alice", token=True)[0] == 0
+    assert run(s, "repo", "register", f"{s.host}/alice/hello", token=True)[0] == 0
+    assert run(s, "repo", "register", f"{s.host}/alice/private", "--private", token=True)[0] == 0
+    code, out, err = run(s, "package", "publish", f"{s.host}/alice/hello:1.0.0", str(HELLO), "--json", token=True)
+    assert code == 0, err
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/private:1.0.0", str(HELLO), token=True)
+    assert code == 0, err
+    return str(json.loads(out)["slug"])
+
+
+def test_publish_prints_the_pinned_slug_matching_build(served: Served, published: str) -> None:
+    code, out, _ = run(served, "package", "build", "--json", str(HELLO))
+    assert code == 0
+    assert published == f"{served.host}/alice/hello:1.0.0@{json.loads(out)['tree_digest']}"
+
+
+def test_info_commands_print_json(served: Served, published: str) -> None:
+    code, out, _ = run(served, "repo", "info", f"{served.host}/alice/hello", "--json")
+    assert (code, json.loads(out)) == (0, {"config": {"public": True}, "tags": ["1.0.0"]})
+    code, out, _ = run(served, "package", "info", f"{served.host}/alice/hello:1.0.0")
+    entry = json.loads(out)
+    assert (code, entry["type"], entry["digest"]["sha-256"] is not None) == (0, "application/vnd.drawbridge.directory.v1+json", True)
+
+
+def test_fetch_writes_the_verified_package(served: Served, published: str, tmp_path: Path) -> None:
+    code, _, err = run(served, "package", "fetch", published, "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert (tmp_path / "out" / "main.wasm").read_bytes() == (HELLO / "main.wasm").read_bytes()
+    assert (tmp_path / "out" / "Enarx.toml").read_bytes() == (HELLO / "Enarx.toml").read_bytes()
+
+
+def test_deploy_runs_the_package_by_pinned_slug(served: Served, published: str, tmp_path: Path) -> None:
+    result = deploy(served, published, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"Hello, world!\n"
+    assert list((tmp_path / "enarx" / "packages").iterdir())
+
+
+def test_private_package_needs_a_keep_certificate(served: Served, published: str, tmp_path: Path) -> None:
+    target = f"{served.host}/alice/private:1.0.0"
+    result = deploy(served, target, tmp_path)
+    assert (result.returncode, b"401" in result.stderr) == (ExitStatus.ERROR, True), result.stderr
+    result = deploy(served, target, tmp_path, "--client-cert", str(served.keep_cert), "--client-key",
+                    str(served.keep_key))
+    assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+
+
+def test_refusals_have_their_exit_status_and_run_nothing(served: Served, published: str, tmp_path: Path) -> None:
+    s = served
+    wrong_pin = published.rsplit("@", 1)[0] + "@sha-256:" + "00" * 32
+    result = deploy(s, wrong_pin, tmp_path)
+    assert (result.returncode, result.stdout) == (ExitStatus.REFUSED, b"")
+    assert b"is not the pinned" in result.stderr and b"nothing was run" in result.stderr
+    result = deploy(s, f"{s.host}/alice/hello:1.0.0", tmp_path, "--require-signed")
+    assert (result.returncode, result.stdout) == (ExitStatus.REFUSED, b"")
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/hello:1.0.0", str(HELLO), token=True)
+    assert (code, "409" in err) == (ExitStatus.ERROR, True)
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/hello:1.0.1", str(HELLO))
+    assert (code, "401" in err) == (ExitStatus.ERROR, True)
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/hello:latest", str(HELLO), token=True)
+    assert (code, "semantic version" in err) == (ExitStatus.ERROR, True)
+    code, _, err = run(s, "repo", "info", f"{s.host}/alice/hello", "--ca-bundle", str(tmp_path / "missing.pem"))
+    assert (code, "no such file" in err) == (ExitStatus.ERROR, True)
+    result = deploy(s, "ftp://example/x", tmp_path)
+    assert (result.returncode, b"unsupported scheme" in result.stderr) == (ExitStatus.ERROR, True)
+
+
+def test_tampered_cache_entry_is_refetched_not_run(served: Served, published: str, tmp_path: Path) -> None:
+    assert deploy(served, published, tmp_path).returncode == 0
+    entry = next((tmp_path / "enarx" / "packages").iterdir())
+    (entry / "Enarx.toml").write_text("args = ['tampered']\n[[files]]\nkind = 'stdout'\n")
+    result = deploy(served, published, tmp_path)
+    assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+    assert (entry / "Enarx.toml").read_bytes() == (HELLO / "Enarx.toml").read_bytes()
