@@ -12,7 +12,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from enarx.steward.wire import MEDIA_BUNDLE, MEDIA_PKCS10, decode_bundle_output, decode_pkipath, encode_bundle_request
+from enarx.steward.wire import (
+    MEDIA_BUNDLE,
+    MEDIA_PKCS10,
+    decode_bundle_output,
+    decode_pkipath,
+    encode_bundle_request,
+)
 from tests.steward.conftest import VECTOR_NOW, StewardFactory
 from tests.vectors import vector
 
@@ -40,6 +46,7 @@ async def test_canned_enarx_csr_gets_a_certificate(make_steward: StewardFactory,
         r = await c.post("/", content=csr_der, headers={"content-type": MEDIA_PKCS10})
     assert r.status_code == 200, r.text
     root, intermediate, leaf = decode_pkipath(r.content)
+    assert root == steward.ca.root
     csr = x509.load_der_x509_csr(csr_der)
     assert leaf.public_key() == csr.public_key()
     leaf.verify_directly_issued_by(intermediate)

@@ -130,6 +130,7 @@ class IssuanceLog:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._sqlite_lock = threading.Lock()
         self._ensure_schema()
 
     @property
@@ -178,14 +179,25 @@ class IssuanceLog:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
             else:
-                cur = conn.cursor()
-                cur.execute("BEGIN IMMEDIATE")
+                # One writer at a time inside this process: SQLite's busy handler backs off by
+                # sleeping (up to 100 ms), which under 64 concurrent requests costs far more than
+                # waiting on a lock. Across processes (workers, the CLI) busy_timeout still applies.
+                self._sqlite_lock.acquire()
                 try:
-                    yield cur
+                    cur = conn.cursor()
+                    cur.execute("BEGIN IMMEDIATE")
                 except BaseException:
-                    cur.execute("ROLLBACK")
+                    self._sqlite_lock.release()
                     raise
-                cur.execute("COMMIT")
+                try:
+                    try:
+                        yield cur
+                    except BaseException:
+                        cur.execute("ROLLBACK")
+                        raise
+                    cur.execute("COMMIT")
+                finally:
+                    self._sqlite_lock.release()
         except StewardError:
             raise
         except Exception as exc:
