@@ -2,13 +2,15 @@
 
     PYTHONPATH=src .venv/bin/python benchmarks/attest_snp.py [--seconds 3]
 
-Verifies the virtee-sev Milan vector (report + VCEK, as bytes, exactly what a verifier
-receives) with :func:`enarx.attestation.snp.check_report` - parse, chain to the pinned ARK,
-signatures, TCB/hwID cross-checks, policy - and compares it with the crypto limit: the same
-signature checks done directly with ``cryptography`` in the same run, i.e. the VCEK's RSA-PSS
-signature by the ASK plus the report's ECDSA P-384 signature by the VCEK. The ASK-by-ARK and
-ARK self-signatures cannot change and are cached under the pinned root (issue 3 allows it), so
-they are in neither figure. Target: ratio >= 0.8.
+Verifies the virtee-sev Milan vector (report + VCEK as bytes, exactly what a verifier receives)
+with :func:`enarx.attestation.snp.check_report` - parse, chain to the pinned ARK, signatures,
+TCB/hwID cross-checks, policy, claims - and compares it with the crypto limit: the same
+signature checks done directly with ``cryptography`` in the same run, from the same bytes
+(load the VCEK, check its RSA-PSS signature by the ASK, check the report's ECDSA P-384
+signature with its key). The ASK-by-ARK and ARK self-signatures cannot change and are cached
+under the pinned root (issue 3 allows it), so they are in neither figure. A second, stricter
+limit leaves out loading the VCEK (signature calls only). Both are measured in alternating
+slices, so both see the same machine load. Target: ratio >= 0.8.
 """
 
 from __future__ import annotations
@@ -80,13 +82,24 @@ def main() -> int:
     assert isinstance(key, ec.EllipticCurvePublicKey)
 
     def limit() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the VCEK's serial 0
+            cert = x509.load_der_x509_certificate(vcek_der)
+        cert.verify_directly_issued_by(ask)
+        public_key = cert.public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        public_key.verify(signature, report_raw[:0x2A0], ec.ECDSA(hashes.SHA384()))
+
+    def signatures_only() -> None:
         vcek.verify_directly_issued_by(ask)
         key.verify(signature, report_raw[:0x2A0], ec.ECDSA(hashes.SHA384()))
 
     ours_rate, limit_rate = rates(ours, limit, args.seconds)
-    print(f"snp check_report (virtee Milan vector): {ours_rate:8.1f} verifications/s")
-    print(f"crypto limit (VCEK RSA-PSS + report ECDSA P-384): {limit_rate:8.1f} /s")
+    ours_rate2, bare_rate = rates(ours, signatures_only, args.seconds)
+    print(f"snp check_report (virtee Milan vector):          {ours_rate:8.1f} verifications/s")
+    print(f"crypto limit (load VCEK + RSA-PSS + ECDSA P-384): {limit_rate:8.1f} /s")
     print(f"ratio: {ours_rate / limit_rate:.2f} (target >= 0.8)")
+    print(f"vs signature calls only ({bare_rate:.1f} /s): {ours_rate2 / bare_rate:.2f}")
     return 0
 
 

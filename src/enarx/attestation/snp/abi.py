@@ -138,9 +138,15 @@ class PlatformInfo:
         # bit 6 is reserved; bits above 7 are reserved.
         if value >> 8 or value >> 6 & 1:
             raise _malformed("platform_info", f"reserved bits set in {value:#x}", got=hex(value))
-        bits = {name: bool(value >> n & 1) for n, name in enumerate(_PLATFORM_INFO_BITS)}
-        del bits["reserved6"]
-        return cls(**bits)
+        return cls(
+            smt_enabled=bool(value & 1),
+            tsme_enabled=bool(value >> 1 & 1),
+            ecc_enabled=bool(value >> 2 & 1),
+            rapl_disabled=bool(value >> 3 & 1),
+            ciphertext_hiding_enabled=bool(value >> 4 & 1),
+            alias_check_complete=bool(value >> 5 & 1),
+            tio_enabled=bool(value >> 7 & 1),
+        )
 
     def to_u64(self) -> int:
         value = 0

@@ -160,6 +160,16 @@ def serial_number(cert: x509.Certificate) -> int:
         return cert.serial_number
 
 
+@functools.lru_cache(maxsize=1024)
+def _common_name_by_der(cert: x509.Certificate) -> str:
+    return _cn(cert)
+
+
+#: The subject CN, remembered by identity, then by DER (decoding a fresh certificate's name
+#: costs more than hashing it).
+common_name = _IdentityMemo(_common_name_by_der)
+
+
 def describe(cert: x509.Certificate) -> str:
     return f"{_cn(cert)} (serial {serial_number(cert)})"
 
@@ -579,5 +589,5 @@ def _unwrap_octets(raw: bytes, cert: x509.Certificate) -> bytes:
 
 def root_product(root: x509.Certificate) -> Product | None:
     """``ARK-Milan`` -> ``Milan``; None for a root whose name says no AMD product (test roots)."""
-    tail = _cn(root).rsplit("-", 1)[-1]
+    tail = common_name(root).rsplit("-", 1)[-1]
     return tail if tail in PRODUCTS else None

@@ -185,6 +185,8 @@ class SnpPolicy:
             raise AttestationError("policy.invalid", f"{where}.{exc.message}", field=f"{where}.{exc.field}", expected=exc.expected, got=exc.got) from None
 
 
+_NO_FLOOR: Final = TcbFloor()
+
 _STEWARD_DIGESTS: Final = {
     "signer": "author_key_digests",
     "hash": "measurements",
@@ -248,7 +250,7 @@ def validate_report(verified: VerifiedReport, policy: SnpPolicy, *, report_data_
     if policy.require_crl and not verified.crl_checked:
         violation("snp.crl.required", "no AMD CRL was supplied to check the chain against", field="crl", expected="a current ARK CRL", got=None)
     # 3. Firmware: every TCB the report vouches for meets the floor.
-    for which in ("reported", "committed", "current"):
+    for which in ("reported", "committed", "current") if policy.min_tcb != _NO_FLOOR else ():
         for name, floor, actual in policy.min_tcb.shortfalls(verified.tcb(which)):
             violation(f"snp.tcb.{name}", f"{which}_tcb {name} SPL {actual} is below {floor}", field=f"{which}_tcb.{name}", expected=f">= {floor}", got=actual)
     if report.guest_svn < policy.min_guest_svn:
@@ -319,7 +321,9 @@ def report_claims(verified: VerifiedReport) -> dict[str, object]:
         "launch_mit_vector": r.launch_mit_vector if r.version >= 5 else None,
         "current_mit_vector": r.current_mit_vector if r.version >= 5 else None,
         "crl_checked": verified.crl_checked,
-        "chain": [subject_text(c) for c in verified.chain],
+        # The key by its role (its name was checked when it was picked), then AMD's long-lived
+        # intermediate and root, whose names are remembered.
+        "chain": [f"CN=SEV-{verified.key.kind}", *(subject_text(c) for c in verified.chain[1:])],
     }
 
 

@@ -46,6 +46,7 @@ from enarx.attestation.snp.certs import (
     amd_key_info,
     build_chain,
     check_revocation,
+    common_name,
     describe,
     root_product,
     vendor_arks,
@@ -135,10 +136,7 @@ def verify_report(
 
 
 def _is_named(cert: x509.Certificate, cn: str) -> bool:
-    try:
-        return any(a.value == cn for a in cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME))
-    except ValueError:  # an undecodable name is nobody's
-        return False
+    return common_name(cert) == cn
 
 
 def _verify_with(
