@@ -20,7 +20,7 @@ from enarx.errors import EnarxError
 
 # Command groups, each a module in enarx.cli exposing ``register(subparsers)``. Each handler is
 # stored as ``args.handler(args, env) -> ExitStatus``.
-COMMAND_MODULES = ("run", "config", "attest", "steward", "package", "registry", "repo", "user", "deploy")
+COMMAND_MODULES = ("run", "config", "attest", "steward", "package", "registry", "repo", "user", "deploy", "platform")
 
 LOG_LEVELS = ("error", "warning", "info", "debug", "trace")
 

@@ -67,10 +67,11 @@ class HostCache:
 
     def amd_keys(self) -> tuple[x509.Certificate, ...]:
         """Every certificate in ``amd-sev/``; the SNP backend picks the one for its report."""
-        if not self.amd.is_dir():
+        try:
+            files = sorted(p for p in self.amd.iterdir() if p.suffix in (".der", ".pem", ".crt") and p.name != "crls.der")
+        except OSError:
             return ()
         out: list[x509.Certificate] = []
-        files = sorted(p for p in self.amd.iterdir() if p.suffix in (".der", ".pem", ".crt") and p.name != "crls.der")
         for path in files[:MAX_KEY_FILES]:
             try:
                 data = path.read_bytes() if path.stat().st_size <= MAX_CACHE_FILE else b""
@@ -91,18 +92,18 @@ class HostCache:
         chain: tuple[x509.Certificate, ...] = ()
         tcb_info: bytes | None = None
         qe_identity: bytes | None = None
-        if required or (base / "crls.der").is_file():
+        if required or _is_file(base / "crls.der"):
             crls = decode_crl_list(self._read(base / "crls.der"), str(base / "crls.der"))
-        if required or (base / "tcb.der").is_file():
+        if required or _is_file(base / "tcb.der"):
             chain, tcb_info = decode_tcb_package(self._read(base / "tcb.der"), str(base / "tcb.der"))
-        if (base / "qe-identity.json").is_file():
+        if _is_file(base / "qe-identity.json"):
             qe_identity = self._read(base / "qe-identity.json")
         return IntelCollateral(crls=crls, tcb_signing_chain=chain, tcb_info=tcb_info, qe_identity=qe_identity)
 
     # --- checks for `platform info`
 
     def file_check(self, name: str, path: Path, *, required: bool = True) -> Check:
-        if path.is_file():
+        if _is_file(path):
             return Check(name, True, str(path))
         if not required:
             return Check(name, True, f"{path} not cached: the verifier must supply it")
@@ -118,3 +119,10 @@ class HostCache:
             raise BackendError(f"cache file {path} is missing", code="cache.missing", hint=f"{HINT_UPDATE} (mounted at {self.root})") from None
         except OSError as exc:
             raise BackendError(f"cannot read cache file {path}: {exc.strerror or exc}", code="cache.io", hint=HINT_UPDATE) from None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. EACCES on a parent: not usable, so not there
+        return False

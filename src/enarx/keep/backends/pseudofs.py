@@ -54,10 +54,16 @@ class OsFs:
             raise OSError(f"short write to {path}: {written} of {len(data)} bytes")
 
     def is_dir(self, path: Path) -> bool:
-        return path.is_dir()
+        try:  # pathlib lets EACCES through; a directory we cannot see is not there for us
+            return path.is_dir()
+        except OSError:
+            return False
 
     def exists(self, path: Path) -> bool:
-        return path.exists()
+        try:
+            return path.exists()
+        except OSError:
+            return False
 
     def writable(self, path: Path) -> bool:
         return os.access(path, os.W_OK)
