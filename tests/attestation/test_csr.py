@@ -374,3 +374,17 @@ def test_fuzz_mutated_evidence(data: st.DataObject) -> None:
     except AttestationError:
         return
     assert len(decoded.report) == 1184
+
+
+def test_tdx_evidence_dispatches_to_dcap() -> None:
+    oid = getattr(dcap, "OID_EVIDENCE_TDX", None)
+    if oid is None or getattr(dcap, "encode_enarx_tdx_evidence", None) is None:
+        pytest.skip("enarx.attestation.dcap has no TDX evidence OID yet")
+    evidence = dcap.encode_enarx_tdx_evidence(vector("tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat"))
+    csr = make_csr(ec.generate_private_key(ec.SECP256R1()), [(oid, evidence, False)])
+    parsed = parse_enarx_csr(csr)
+    assert parsed.evidence_oid == oid
+    with pytest.raises(AttestationError) as info:
+        verify_enarx_csr(parsed, options=VerifyOptions(now=datetime(2023, 7, 1, 1, tzinfo=UTC)), policy=AttestationPolicy())
+    # Refused by the DCAP verifier (no collateral, or not bound to this key), not by the CSR layer.
+    assert not info.value.code.startswith("csr."), info.value.code
