@@ -452,3 +452,15 @@ def test_repeated_verifications_give_the_same_verdict() -> None:
     flipped[_QE + 384 + 3] ^= 0x01  # cached chain, but the QE report signature is still checked
     err = _code(VerificationFailed, verify_tdx_quote, bytes(flipped), options=_tdx_options(), policy=DEBUG_OK)
     assert err.code == "dcap.qe.signature"
+
+
+def test_cached_collateral_signer_still_checked_for_revocation_and_time() -> None:
+    pki = fake_pki()
+    quote = pki.quote(test_only_td_body())
+    verify_tdx_quote(quote, options=fake_options(pki, "tdx"), policy=DcapPolicy())  # signer now cached
+    crls = (pki.crl("root", revoked=[pki.tcb_signing.serial_number]), pki.crl("pck_ca"))
+    err = _code(VerificationFailed, verify_tdx_quote, quote, options=fake_options(pki, "tdx", crls=crls), policy=DcapPolicy())
+    assert err.code == "dcap.crl.revoked"
+    err = _code(VerificationFailed, verify_tdx_quote, quote, options=fake_options(pki, "tdx", now=T_END + SECOND),
+                policy=DcapPolicy())  # fmt: skip
+    assert err.code == "dcap.pck.expired"

@@ -138,14 +138,21 @@ class _VerifiedCa:
 #: and the anchors. What cannot change is cached: the same CA certificates under the same
 #: anchor validate identically at any instant inside their common validity window, which is
 #: re-checked on every use. Leaves (PCK, TCB Signing) are always verified.
-#: Keyed by object identity (cheap: hashing a certificate hashes its DER) and confirmed on a
-#: hit by comparing the certificates themselves, so a different chain never matches.
+#: Keyed by object identity (hashing a certificate hashes its DER: too slow here). Each entry
+#: holds the very objects its key names, so those ids cannot be reused while it is cached:
+#: equal keys mean the same certificate objects.
 _CA_CACHE: dict[tuple[int, ...], _VerifiedCa] = {}
 _CA_CACHE_SIZE: Final = 64
 
 
 def verify_chain(
-    chain: Sequence[x509.Certificate], anchors: tuple[x509.Certificate, ...], now: datetime, *, code: str, role: str
+    chain: Sequence[x509.Certificate],
+    anchors: tuple[x509.Certificate, ...],
+    now: datetime,
+    *,
+    code: str,
+    role: str,
+    cache_leaf: bool = False,
 ) -> list[x509.Certificate]:
     """Validate ``chain`` (leaf first) to one of ``anchors`` at ``now``; return the built path.
 
@@ -154,6 +161,10 @@ def verify_chain(
     path is seen, ``cryptography``'s path builder validates the whole chain; afterwards, while
     ``now`` is inside that CA path's validity, the leaf is checked link by link against it
     (issuer name and signature; its validity was checked above).
+
+    ``cache_leaf`` extends the cache to the leaf, for Intel's collateral signer (the TCB Signing
+    certificate, one for every platform): like a CA, it cannot change, and its revocation is
+    still checked against the CRLs on every verification. Never for a PCK.
     """
     if not chain:
         raise MalformedEvidence(f"{code}.chain", f"{role} chain is empty", field=role, expected="certificates", got=0)
@@ -168,13 +179,12 @@ def verify_chain(
             _check_validity(cert, now, code, role)
     above_leaf = tuple(chain[1:])
     key = (*map(id, anchors), 0, *map(id, above_leaf))
+    if cache_leaf:
+        signer = _CA_CACHE.get((*key, 1, id(chain[0])))
+        if signer is not None and signer.not_before <= now <= signer.not_after:
+            return list(signer.path)
     cached = _CA_CACHE.get(key)
-    if (
-        cached is not None
-        and _same(cached.above_leaf, above_leaf)
-        and _same(cached.anchors, anchors)
-        and cached.not_before <= now <= cached.not_after
-    ):
+    if cached is not None and cached.not_before <= now <= cached.not_after:
         try:
             chain[0].verify_directly_issued_by(cached.path[0])
         except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
@@ -192,11 +202,15 @@ def verify_chain(
         max(c.not_valid_before_utc for c in ca_path),
         min(c.not_valid_after_utc for c in ca_path),
     )
+    if cache_leaf:
+        _CA_CACHE[(*key, 1, id(chain[0]))] = _VerifiedCa(
+            tuple(chain),
+            anchors,
+            tuple(built),
+            max(c.not_valid_before_utc for c in built),
+            min(c.not_valid_after_utc for c in built),
+        )
     return built
-
-
-def _same(a: tuple[x509.Certificate, ...], b: tuple[x509.Certificate, ...]) -> bool:
-    return len(a) == len(b) and all(x is y or x == y for x, y in zip(a, b, strict=True))
 
 
 def _build_path(
@@ -398,7 +412,7 @@ def verify_quote(
     tcb_chain = supplied.tcb_info_issuer_chain or evidence.tcb_info_issuer_chain
     if not tcb_chain:
         raise _missing("collateral.tcb_info_issuer_chain", "the TCB info issuer chain")
-    tcb_path = verify_chain(tcb_chain, anchors, now, code="dcap.tcb_signing", role="tcb_signing")
+    tcb_path = verify_chain(tcb_chain, anchors, now, code="dcap.tcb_signing", role="tcb_signing", cache_leaf=True)
     tcb_doc = _tcb_info_cached(bytes(tcb_raw))
     coll.check_signed(tcb_doc, tcb_path[0], "tcb_info")
     coll.check_current("tcb_info", tcb_doc.value.issue_date, tcb_doc.value.next_update, now)
@@ -410,7 +424,7 @@ def verify_quote(
     if qe_raw is not None:
         qe_chain = supplied.qe_identity_issuer_chain or tcb_chain
         same_chain = tuple(qe_chain) == tuple(tcb_chain)
-        qe_path = tcb_path if same_chain else verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing")
+        qe_path = tcb_path if same_chain else verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing", cache_leaf=True)
         qe_doc = _qe_identity_cached(bytes(qe_raw))
         coll.check_signed(qe_doc, qe_path[0], "qe_identity")
         coll.check_current("qe_identity", qe_doc.value.issue_date, qe_doc.value.next_update, now)
