@@ -464,3 +464,44 @@ def test_cached_collateral_signer_still_checked_for_revocation_and_time() -> Non
     err = _code(VerificationFailed, verify_tdx_quote, quote, options=fake_options(pki, "tdx", now=T_END + SECOND),
                 policy=DcapPolicy())  # fmt: skip
     assert err.code == "dcap.pck.expired"
+
+
+# --- Every quote vector: signatures verify across its PCK window, and not a second outside ---
+
+_PCK_WINDOWS = {
+    OCCLUM: ("sgx", "2023-04-26T15:35:16", "2030-04-26T15:35:16"),
+    SPR_E4: ("tdx", "2022-09-20T13:20:31", "2029-09-20T13:20:31"),
+    TRUSTEE_4: ("tdx", "2023-02-07T08:02:55", "2030-02-07T08:02:55"),
+    V5_SAMPLE: ("tdx", "2026-01-27T14:36:27", "2033-01-27T14:36:27"),
+    "tdx/trustee/tdx_quote_5.dat": ("tdx", "2024-03-18T08:43:51", "2031-03-18T08:43:51"),
+    TRUSTEE_6: ("tdx", "2025-04-08T09:58:52", "2032-04-08T09:58:52"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(_PCK_WINDOWS))
+def test_quote_signatures_across_the_pck_window(path: str) -> None:
+    """Steps 1-5 (chain, QE report, attestation key, quote signature) pass at both ends of the
+    PCK's validity, so the first refusal is the missing TCB info; one second outside, the PCK."""
+    tee, start_s, end_s = _PCK_WINDOWS[path]
+    start, end = (datetime.fromisoformat(t).replace(tzinfo=UTC) for t in (start_s, end_s))
+    verify = verify_sgx_quote if tee == "sgx" else verify_tdx_quote
+    raw = vector(path)
+    for now in (start, end):
+        err = _code(VerificationFailed, verify, raw, options=VerifyOptions(now=now), policy=DEBUG_OK)
+        assert (err.code, err.field) == ("dcap.collateral.missing", "collateral.tcb_info")
+    err = _code(VerificationFailed, verify, raw, options=VerifyOptions(now=start - SECOND), policy=DEBUG_OK)
+    assert (err.code, err.field) == ("dcap.pck.not_yet_valid", "pck.not_valid_before")
+    err = _code(VerificationFailed, verify, raw, options=VerifyOptions(now=end + SECOND), policy=DEBUG_OK)
+    assert (err.code, err.field) == ("dcap.pck.expired", "pck.not_valid_after")
+
+
+def test_spr_e4_window_edges() -> None:
+    """Same collateral window as trustee_4; inside it the answer is Intel's "no TCB level"."""
+    raw = vector(SPR_E4)
+    for now in (TDX_START, TDX_END):
+        err = _code(VerificationFailed, verify_tdx_quote, raw, options=_tdx_options(now), policy=DEBUG_OK)
+        assert err.code == "tdx.tcb.no_level"
+    err = _code(VerificationFailed, verify_tdx_quote, raw, options=_tdx_options(TDX_START - SECOND), policy=DEBUG_OK)
+    assert err.code == "dcap.collateral.not_yet_valid"
+    err = _code(VerificationFailed, verify_tdx_quote, raw, options=_tdx_options(TDX_END + SECOND), policy=DEBUG_OK)
+    assert err.code == "dcap.collateral.expired"
