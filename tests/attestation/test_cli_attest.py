@@ -170,3 +170,25 @@ def test_help_teaches() -> None:
     text = out.getvalue()
     for phrase in ("configfs-tsm", "--collateral", "--at", "steward.toml", "Exit status", "examples:"):
         assert phrase in text
+
+
+def test_tdx_quote_with_collateral_files(tmp_path: Path, v: Path) -> None:
+    collateral = [
+        "tdx/go-tdx-guest/sample_tcbInfo_response",  # JSON: TCB info, exact bytes as served
+        "tdx/go-tdx-guest/sample_qeIdentity_response",
+        "tdx/go-tdx-guest/pckcrl",  # DER CRL
+        "tdx/go-tdx-guest/rootcrl.der",
+        "tdx/go-tdx-guest/tcb_info_issuer_chain.pem",  # PEM chain: TCB Signing, Root CA
+    ]
+    args = [str(v / "tdx/trustee/tdx_quote_4.dat"), "--at", "2023-07-01T01:00:00Z"]
+    for path in collateral:
+        args += ["--collateral", str(v / path)]
+    status, out, _ = run(*args)
+    assert status == ExitStatus.REFUSED
+    assert out.startswith("refused: tdx.debug")  # a DEBUG TD, refused by the default policy
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[tdx]\nallow_debug = true\n")
+    status, out, _ = run(*args, "--policy", str(policy))
+    assert status == ExitStatus.OK, out
+    assert "tcb status:    UpToDate" in out
+    assert "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031" in out

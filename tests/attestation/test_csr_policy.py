@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enarx.attestation.dcap.validate import DcapPolicy
 from enarx.attestation.errors import AttestationError
@@ -70,3 +72,22 @@ def test_errors_name_the_key(mapping: dict[str, object], field: str) -> None:
         AttestationPolicy.from_mapping(mapping)
     assert info.value.code == "policy.invalid"
     assert info.value.field == field, info.value.message
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.text(max_size=8), st.sampled_from(["00" * 48, "00" * 32, ">=1.51", "1.51", "SMT", "SME"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=6)
+_KEYS = st.sampled_from(
+    ["allow_debug", "measurements", "hash", "signer", "min_tcb", "abi", "policy_flags", "platform_info_flags", "allowed_vmpls", "min_abi",
+     "mrenclave", "features", "enclave_security_version", "allowed_advisories", "accepted_tcb_statuses", "bogus"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["snp", "sgx", "tdx", "allow_nil", "x"]), st.one_of(_VALUES, st.dictionaries(_KEYS, _VALUES, max_size=4)), max_size=4))
+def test_fuzz_policy_mappings_give_typed_errors(data: dict[str, object]) -> None:
+    try:
+        policy = AttestationPolicy.from_mapping(data)
+    except AttestationError as exc:
+        assert exc.code == "policy.invalid"
+        return
+    assert isinstance(policy, AttestationPolicy)
