@@ -113,7 +113,8 @@ def test_application_digest_leaves_out_config() -> None:
     wasm = b"\0asm\1\0\0\0"
     bare = application_digest({"main.wasm": wasm})
     assert bare == application_digest({"main.wasm": wasm, "Enarx.toml": b"anything"})
-    assert bare == build_tree({"main.wasm": wasm}, ["sha-256"]).sha256
+    assert bare == build_tree({"main.wasm": wasm}).sha256  # what Drawbridge reports for that tree
+    assert bare != build_tree({"main.wasm": wasm}, ["sha-256"]).sha256
     assert bare != application_digest({"main.wasm": wasm + b"\0"})
     with pytest.raises(IdentityError) as info:
         application_digest({"Enarx.toml": b""})
@@ -163,3 +164,13 @@ def test_parse_directory_refuses_malformed(bad: bytes) -> None:
 
     with pytest.raises(IdentityError):
         parse_directory(bad)
+
+
+def test_documented_example_digests() -> None:
+    """docs/identity.md section 5 quotes these values; they must not drift."""
+    wasm = b"\0asm\x01\0\0\0"
+    app = application_digest({"main.wasm": wasm})
+    assert app.hex() == "48f3206ae32be618f459a0028b6b1988a63ad22d8db0cf429bbd024fea375ded"
+    assert deployment_digest(app, {"args": [], "env": {}, "files": []}).hex() == (
+        "aa1e83f4ec457a4426b3b51b17ed58ae440616d34e768a769e12313f1ff86181"
+    )
