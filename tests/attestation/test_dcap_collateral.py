@@ -240,3 +240,21 @@ def test_real_intel_crls_for_the_platform_chain() -> None:
     crls = [x509.load_der_x509_crl(vector(GO_TDX + name)) for name in ("pckcrl", "rootcrl.der")]
     coll.check_revocation(chain, crls, GO_TDX_NOW)
     assert len(crls[0]) == 44
+
+
+def test_sgx_tcb_info_version_2() -> None:
+    """PCS v3 API format: components as sgxtcbcompNNsvn keys, no id."""
+    pki = fake_pki()
+    tcb = {f"sgxtcbcomp{i:02d}svn": 1 for i in range(1, 17)} | {"pcesvn": 13}
+    value = {
+        "version": 2, "issueDate": "2024-01-01T00:00:00Z", "nextUpdate": "2025-01-01T00:00:00Z",
+        "fmspc": pki.fmspc.hex(), "pceId": "0000", "tcbType": 0, "tcbEvaluationDataNumber": 9,
+        "tcbLevels": [{"tcb": tcb, "tcbDate": "2023-01-01T00:00:00Z", "tcbStatus": "SWHardeningNeeded",
+                       "advisoryIDs": ["INTEL-SA-00615"]}],
+    }  # fmt: skip
+    doc = coll.parse_tcb_info(pki.sign_document("tcbInfo", value))
+    assert (doc.value.id, doc.value.version) == ("SGX", 2)
+    level = doc.value.tcb_levels[0]
+    assert [c.svn for c in level.sgx_components] == [1] * 16 and level.tdx_components is None
+    assert (level.pce_svn, level.tcb_status, level.advisory_ids) == (13, "SWHardeningNeeded", ("INTEL-SA-00615",))
+    coll.check_signed(doc, pki.tcb_signing, "tcb_info")

@@ -505,3 +505,20 @@ def test_spr_e4_window_edges() -> None:
     assert err.code == "dcap.collateral.not_yet_valid"
     err = _code(VerificationFailed, verify_tdx_quote, raw, options=_tdx_options(TDX_END + SECOND), policy=DEBUG_OK)
     assert err.code == "dcap.collateral.expired"
+
+
+def test_sgx_bodies_in_v4_and_v5_quotes() -> None:
+    pki = fake_pki()
+    for version in (4, 5):
+        quote = pki.quote(test_only_sgx_body(isv_svn=version), version=version)
+        verdict = verify_sgx_quote(quote, options=fake_options(pki, "sgx"), policy=DcapPolicy())
+        assert (verdict.claims["quote_version"], verdict.claims["isv_svn"]) == (version, version)
+
+
+def test_certification_data_other_than_a_pck_chain() -> None:
+    raw = bytearray(vector(OCCLUM))
+    offset = 48 + 384 + 4 + 64 + 64 + 384 + 64 + 2 + 32  # v3: certification data type
+    assert raw[offset : offset + 2] == b"\x05\x00"
+    raw[offset] = 3  # PPID encrypted with RSA-3072: needs a PCK fetched from Intel, never here
+    err = _code(MalformedEvidence, verify_sgx_quote, bytes(raw), options=VerifyOptions(now=STEWARD_NOW), policy=DEBUG_OK)
+    assert (err.code, err.expected, err.got) == ("dcap.quote.cert_data_type", 5, 3)
