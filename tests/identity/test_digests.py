@@ -174,3 +174,26 @@ def test_documented_example_digests() -> None:
     assert deployment_digest(app, {"args": [], "env": {}, "files": []}).hex() == (
         "aa1e83f4ec457a4426b3b51b17ed58ae440616d34e768a769e12313f1ff86181"
     )
+
+
+def test_tree_nodes_lists_every_node_once_parents_first() -> None:
+    from enarx.identity.digests import build_tree, parse_directory, tree_nodes
+
+    files = {"main.wasm": b"\0asm", "d/x": b"x", "d/e/y": b"y", "big": bytes(range(256)) * 8192}
+    nodes = tree_nodes(files)
+    paths = [p for p, _, _ in nodes]
+    assert paths == ["", "big", "d", "main.wasm", "d/e", "d/x", "d/e/y"]
+    assert nodes[0][1:] == (build_tree(files).directory, build_tree(files).entry)
+    by_path = {p: (data, entry) for p, data, entry in nodes}
+    for path, (data, entry) in by_path.items():
+        assert entry.matches(Entry.of(data, entry.type))  # each entry hashes its bytes
+        if entry.type == "application/vnd.drawbridge.directory.v1+json":
+            for name, child in parse_directory(data).items():
+                assert child.matches(by_path[f"{path}/{name}" if path else name][1])
+
+
+def test_large_inputs_hash_the_same_in_parallel() -> None:
+    from enarx.identity.digests import ALGORITHMS, digests
+
+    data = bytes(range(256)) * 8192  # 2 MiB: above the parallel threshold
+    assert digests(data) == {a: hashlib.new(a.replace("-", ""), data).digest() for a in ALGORITHMS}

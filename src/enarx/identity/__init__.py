@@ -14,6 +14,7 @@ from enarx.identity.digests import (
     deployment_document,
     parse_content_digest,
     parse_directory,
+    tree_nodes,
 )
 from enarx.identity.errors import IdentityError
 from enarx.identity.peer import PeerIdentity, verify_peer
@@ -55,6 +56,7 @@ __all__ = [
     "parse_dns_name",
     "parse_spiffe_id",
     "spiffe_id",
+    "tree_nodes",
     "validate_app_name",
     "validate_trust_domain",
     "verify_peer",

@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -57,7 +58,7 @@ def media_type(name: str) -> str:
 
 def digests(data: bytes, algorithms: Iterable[str] = ALGORITHMS) -> dict[str, bytes]:
     """Raw hash values of ``data``, keyed by Drawbridge algorithm name."""
-    out: dict[str, bytes] = {}
+    names: dict[str, str] = {}
     for algorithm in sorted(set(algorithms)):
         name = _HASHLIB.get(algorithm.lower())
         if name is None:
@@ -65,8 +66,28 @@ def digests(data: bytes, algorithms: Iterable[str] = ALGORITHMS) -> dict[str, by
                 "digest.algorithm", f"unknown digest algorithm {algorithm!r}",
                 field="algorithm", expected=", ".join(ALGORITHMS), got=algorithm,
             )
-        out[algorithm.lower()] = hashlib.new(name, data).digest()
-    return out
+        names[algorithm.lower()] = name
+    if len(data) >= _PARALLEL_MIN and len(names) > 1:
+        # hashlib releases the GIL on large inputs: the four algorithms of a big file run
+        # side by side (sha-384/512 cost 4x sha-256, so they get their own thread).
+        futures = {algo: _pool().submit(_hash, name, data) for algo, name in names.items()}
+        return {algo: f.result() for algo, f in futures.items()}
+    return {algo: hashlib.new(name, data).digest() for algo, name in names.items()}
+
+
+# Below this, starting threads costs more than it saves.
+_PARALLEL_MIN = 1 << 20
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="digest"))
+    return _POOL[0]
+
+
+def _hash(name: str, data: bytes) -> bytes:
+    return hashlib.new(name, data).digest()
 
 
 def content_digest_header(data: bytes, algorithms: Iterable[str] = ALGORITHMS) -> str:
@@ -167,6 +188,20 @@ class Tree:
 
 def build_tree(files: Mapping[str, bytes], algorithms: Iterable[str] = ALGORITHMS) -> Tree:
     """The Drawbridge tree of ``files`` (paths with ``/`` make subdirectories)."""
+    return _build(files, algorithms, None)
+
+
+def tree_nodes(files: Mapping[str, bytes], algorithms: Iterable[str] = ALGORITHMS) -> list[tuple[str, bytes, Entry]]:
+    """Every node of the tree as ``(path, bytes, entry)``, parents before children (the root,
+    path ``""``, first), each hashed once: what a client uploads, in Drawbridge's order."""
+    out: list[tuple[str, bytes, Entry]] = []
+    root = _build(files, algorithms, out)
+    out.append(("", root.directory, root.entry))
+    # _tree appends children before their directory; depth then path puts parents first.
+    return sorted(out, key=lambda n: (n[0].count("/") + (1 if n[0] else 0), n[0]))
+
+
+def _build(files: Mapping[str, bytes], algorithms: Iterable[str], out: list[tuple[str, bytes, Entry]] | None) -> Tree:
     algos = tuple(algorithms)
     nested: dict[str, object] = {}
     for path, data in files.items():
@@ -182,17 +217,25 @@ def build_tree(files: Mapping[str, bytes], algorithms: Iterable[str] = ALGORITHM
         if parts[-1] in node:
             raise IdentityError("digest.path", f"{path!r}: duplicate or clashes with a directory", field=path)
         node[parts[-1]] = data
-    return _tree(nested, algos)
+    return _tree(nested, algos, out, "")
 
 
-def _tree(node: Mapping[str, object], algorithms: tuple[str, ...]) -> Tree:
+def _tree(node: Mapping[str, object], algorithms: tuple[str, ...],
+          out: list[tuple[str, bytes, Entry]] | None = None, prefix: str = "") -> Tree:
     entries: dict[str, dict[str, object]] = {}
     for name, value in node.items():
+        path = prefix + name
         if isinstance(value, bytes | bytearray):
-            entries[name] = Entry.of(bytes(value), media_type(name), algorithms).to_json()
+            entry = Entry.of(bytes(value), media_type(name), algorithms)
+            if out is not None:
+                out.append((path, bytes(value), entry))
         else:
             assert isinstance(value, Mapping)
-            entries[name] = _tree(value, algorithms).entry.to_json()
+            sub = _tree(value, algorithms, out, path + "/")
+            entry = sub.entry
+            if out is not None:
+                out.append((path, sub.directory, entry))
+        entries[name] = entry.to_json()
     # Sorting by code point equals Rust's bytewise UTF-8 order for BTreeMap<String, _>.
     body = _compact({name: entries[name] for name in sorted(entries)})
     return Tree(directory=body, entry=Entry.of(body, MEDIA_DIRECTORY, algorithms))
