@@ -14,7 +14,6 @@ from enarx.attestation.errors import AttestationError, MalformedEvidence, Verifi
 from enarx.attestation.options import Collateral, VerifyOptions
 from enarx.attestation.snp.abi import SIGNED_FIELDS, TcbParts
 from enarx.attestation.snp.certs import (
-    amd_key_info,
     build_chain,
     fingerprint,
     load_der_certificate,
@@ -23,6 +22,7 @@ from enarx.attestation.snp.certs import (
     vendor_intermediates,
     verify_chain,
 )
+from enarx.attestation.snp.keyinfo import amd_key_info
 from enarx.attestation.snp.verify import verify_report
 from enarx.attestation.testing import TestOnlyAmdSignerBuilder
 from tests.vectors import vector

@@ -30,7 +30,7 @@ from pyasn1.codec.der import encoder as der_encoder
 from pyasn1.type import char, univ
 
 from enarx.attestation.options import VerifyOptions
-from enarx.attestation.snp import certs as amd
+from enarx.attestation.snp import keyinfo as amd
 from enarx.attestation.snp.abi import (
     SIG_ALGO_ECDSA_P384_SHA384,
     SIGNED_SIZE,

@@ -14,8 +14,9 @@ from enarx.attestation.snp.abi import (
     SignerInfo,
     TcbParts,
 )
-from enarx.attestation.snp.certs import AmdKeyInfo, amd_key_info, verify_chain
+from enarx.attestation.snp.certs import verify_chain
 from enarx.attestation.snp.check import check_report
+from enarx.attestation.snp.keyinfo import AmdKeyInfo, amd_key_info
 from enarx.attestation.snp.tsm import TsmEvidence, build_tsm, parse_tsm
 from enarx.attestation.snp.validate import (
     SnpPolicy,

@@ -42,16 +42,14 @@ from enarx.attestation.snp.abi import (
     TcbParts,
 )
 from enarx.attestation.snp.certs import (
-    AmdKeyInfo,
-    amd_key_info,
     build_chain,
     check_revocation,
     common_name,
     describe,
-    root_product,
     vendor_arks,
     vendor_intermediates_likely_first,
 )
+from enarx.attestation.snp.keyinfo import AmdKeyInfo, amd_key_info, root_product
 
 
 @dataclass(frozen=True)
