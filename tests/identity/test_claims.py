@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyasn1.codec.der import encoder
 from pyasn1.type import char, univ
 
@@ -86,3 +88,20 @@ def test_constructor_validates() -> None:
         _claims(slug="")
     with pytest.raises(IdentityError):
         _claims(signer=b"short")
+
+
+_apps = st.lists(st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True), max_size=4, unique=True)
+
+
+@settings(max_examples=60)
+@given(
+    st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32),
+    st.none() | st.text(min_size=1, max_size=40).filter(str.isprintable),
+    st.none() | st.binary(min_size=32, max_size=32),
+    st.frozensets(st.sampled_from(INSECURE_REASONS)), _apps,
+)
+def test_round_trip_property(a: bytes, d: bytes, slug: str | None, signer: bytes | None, insecure: frozenset[str], apps: list[str]) -> None:
+    claims = Claims(a, d, slug=slug, signer=signer, insecure=insecure, apps=tuple(apps))
+    der = claims.to_der()
+    assert Claims.from_der(der) == claims
+    assert Claims.from_der(der).to_der() == der
