@@ -522,3 +522,21 @@ def test_certification_data_other_than_a_pck_chain() -> None:
     raw[offset] = 3  # PPID encrypted with RSA-3072: needs a PCK fetched from Intel, never here
     err = _code(MalformedEvidence, verify_sgx_quote, bytes(raw), options=VerifyOptions(now=STEWARD_NOW), policy=DEBUG_OK)
     assert (err.code, err.expected, err.got) == ("dcap.quote.cert_data_type", 5, 3)
+
+
+def test_collateral_signed_by_a_pck_key_is_refused() -> None:
+    """A PCK chains to the Intel root too; its key must not be able to sign TCB info."""
+    import json
+
+    from enarx.attestation.dcap.testing import test_only_raw_sign
+
+    pki = fake_pki()
+    genuine = json.loads(pki.tcb_info("sgx"))
+    body = json.dumps(genuine["tcbInfo"], separators=(",", ":")).encode()
+    forged = b'{"tcbInfo":' + body + b',"signature":"' + test_only_raw_sign(pki.pck_key, body).hex().encode() + b'"}'
+    options = fake_options(pki, "sgx", tcb_info=forged, tcb_info_issuer_chain=(pki.pck, pki.pck_ca, pki.root))
+    err = _code(VerificationFailed, verify_sgx_quote, pki.quote(test_only_sgx_body()), options=options, policy=DcapPolicy())
+    assert (err.code, err.field) == ("dcap.tcb_signing.chain", "tcb_signing")
+    options = fake_options(pki, "sgx", tcb_info_issuer_chain=(pki.pck_ca, pki.root))
+    err = _code(VerificationFailed, verify_sgx_quote, pki.quote(test_only_sgx_body()), options=options, policy=DcapPolicy())
+    assert err.code == "dcap.tcb_signing.chain"

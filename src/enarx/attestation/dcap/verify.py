@@ -413,6 +413,7 @@ def verify_quote(
     if not tcb_chain:
         raise _missing("collateral.tcb_info_issuer_chain", "the TCB info issuer chain")
     tcb_path = verify_chain(tcb_chain, anchors, now, code="dcap.tcb_signing", role="tcb_signing", cache_leaf=True)
+    _check_collateral_signer(tcb_path, "tcb_signing")
     tcb_doc = _tcb_info_cached(bytes(tcb_raw))
     coll.check_signed(tcb_doc, tcb_path[0], "tcb_info")
     coll.check_current("tcb_info", tcb_doc.value.issue_date, tcb_doc.value.next_update, now)
@@ -425,6 +426,7 @@ def verify_quote(
         qe_chain = supplied.qe_identity_issuer_chain or tcb_chain
         same_chain = tuple(qe_chain) == tuple(tcb_chain)
         qe_path = tcb_path if same_chain else verify_chain(qe_chain, anchors, now, code="dcap.tcb_signing", role="qe_identity_signing", cache_leaf=True)
+        _check_collateral_signer(qe_path, "qe_identity_signing")
         qe_doc = _qe_identity_cached(bytes(qe_raw))
         coll.check_signed(qe_doc, qe_path[0], "qe_identity")
         coll.check_current("qe_identity", qe_doc.value.issue_date, qe_doc.value.next_update, now)
@@ -443,6 +445,28 @@ def verify_quote(
         tee, pck_extensions, tcb_doc.value, qe_level=qe_level, td_body=quote.td_body if tee == "tdx" else None
     )
     return VerifiedQuote(tee, quote, pck, pck_extensions, evaluation, qe_level is not None)
+
+
+def _check_collateral_signer(path: Sequence[x509.Certificate], role: str) -> None:
+    """Collateral must be signed by an end-entity certificate issued directly by the root.
+
+    Intel's TCB Signing certificate is; a PCK (issued by a PCK CA) or a CA is not. Without this,
+    anyone holding one platform's PCK key could sign TCB info declaring that platform UpToDate.
+    """
+    signer = path[0]
+    try:
+        is_ca = signer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if len(path) != 2 or is_ca:
+        raise VerificationFailed(
+            "dcap.tcb_signing.chain",
+            f"{role} certificate {signer.subject.rfc4514_string()} is not an end-entity certificate issued "
+            f"directly by the root (path of {len(path)}, CA {is_ca})",
+            field=role,
+            expected="an end-entity certificate issued by the root",
+            got=signer.subject.rfc4514_string(),
+        )
 
 
 def _dedupe(crls: Iterable[x509.CertificateRevocationList]) -> list[x509.CertificateRevocationList]:
