@@ -49,6 +49,8 @@ def load_pem_certificates(data: bytes, *, what: str = "certificates") -> list[x5
 
 
 _T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class _IdentityMemo(Generic[_T]):
@@ -143,6 +145,22 @@ def serial_number(cert: x509.Certificate) -> int:
         return cert.serial_number
 
 
+_roots_for_memo: dict[tuple[int, int], tuple[x509.Certificate, Sequence[x509.Certificate], list[x509.Certificate]]] = {}
+
+
+def _roots_for(
+    inter: x509.Certificate, roots: Sequence[x509.Certificate], by_subject: dict[x509.Name, list[x509.Certificate]]
+) -> list[x509.Certificate]:
+    """The roots named as ``inter``'s issuer; remembered by identity for long-lived objects."""
+    hit = _roots_for_memo.get((id(inter), id(roots)))
+    if hit is not None and hit[0] is inter and hit[1] is roots:
+        return hit[2]
+    found = by_subject.get(inter.issuer, [])
+    if isinstance(roots, tuple):
+        _bounded_put(_roots_for_memo, (id(inter), id(roots)), (inter, roots, found))
+    return found
+
+
 @functools.lru_cache(maxsize=1024)
 def _common_name_by_der(cert: x509.Certificate) -> str:
     return _cn(cert)
@@ -208,14 +226,23 @@ def _check_signature(child: x509.Certificate, parent: x509.Certificate, *, prefi
             f"certificate {describe(child)} is not signed by {describe(parent)}: {exc or 'bad signature'}",
             field=_cn(child),
         ) from exc
-    if key is not None and len(_verified_ca_links) < _MAX_CACHED_LINKS:
+    if key is not None:
+        if len(_verified_ca_links) >= _MAX_CACHED_LINKS:
+            _verified_ca_links.clear()
         _verified_ca_links.add(key)
         _remember_objects(child, parent)
 
 
 def _remember_objects(child: x509.Certificate, parent: x509.Certificate) -> None:
-    if len(_verified_ca_objects) < _MAX_CACHED_LINKS:
-        _verified_ca_objects[(id(child), id(parent))] = (child, parent)
+    _bounded_put(_verified_ca_objects, (id(child), id(parent)), (child, parent))
+
+
+def _bounded_put(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    # Forget everything when full: memos keyed by identity only pay off for the handful of
+    # long-lived AMD objects, which come straight back; short-lived ones must not crowd them out.
+    if len(memo) >= _MAX_CACHED_LINKS:
+        memo.clear()
+    memo[key] = value
 
 
 def _ca_problem(parent: x509.Certificate) -> str | None:
@@ -332,7 +359,7 @@ def build_chain(
                 )
             )
             continue
-        for root in by_subject.get(inter.issuer, ()):
+        for root in _roots_for(inter, roots, by_subject):
             chain = (leaf, inter, root)
             try:
                 verify_chain(chain, roots, now, prefix=prefix, leaf_link_verified=True)
@@ -361,8 +388,8 @@ def _roots_by_subject(roots: Sequence[x509.Certificate]) -> dict[x509.Name, list
     index: dict[x509.Name, list[x509.Certificate]] = {}
     for root in roots:
         index.setdefault(root.subject, []).append(root)
-    if isinstance(roots, tuple) and len(_roots_index) < _MAX_CACHED_LINKS:
-        _roots_index[id(roots)] = (roots, index)
+    if isinstance(roots, tuple):
+        _bounded_put(_roots_index, id(roots), (roots, index))
     return index
 
 
@@ -422,8 +449,9 @@ def _check_revocation(
                         f"CRL issued by {_cn(crl)} does not verify with {describe(parent)}",
                         field="crl",
                     )
-                if len(_verified_crls) < _MAX_CACHED_CRLS:
-                    _verified_crls.add(crl_key)
+                if len(_verified_crls) >= _MAX_CACHED_CRLS:
+                    _verified_crls.clear()
+                _verified_crls.add(crl_key)
             last, nxt = crl.last_update_utc, crl.next_update_utc
             if nxt is None or now > nxt:
                 raise VerificationFailed(
