@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from enarx.attestation.dcap import collateral as coll
+from enarx.attestation.dcap import revocation
 from enarx.attestation.dcap.enarx import decode_enarx_sgx_evidence
 from enarx.attestation.dcap.testing import TestOnlyIntelPki
 from enarx.attestation.errors import MalformedEvidence, VerificationFailed
@@ -167,14 +168,14 @@ def _path(pki: TestOnlyIntelPki) -> list[x509.Certificate]:
 
 def test_crls_clean() -> None:
     pki = fake_pki()
-    coll.check_revocation(_path(pki), pki.crls(), T_NOW)
+    revocation.check_revocation(_path(pki), pki.crls(), T_NOW)
 
 
 def test_revoked_pck() -> None:
     pki = fake_pki()
     crls = (pki.crl("root"), pki.crl("pck_ca", revoked=[12345, pki.pck.serial_number]))
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), crls, T_NOW)
+        revocation.check_revocation(_path(pki), crls, T_NOW)
     assert info.value.code == "dcap.crl.revoked"
     assert info.value.got == f"{pki.pck.serial_number:#x}"
 
@@ -183,14 +184,14 @@ def test_revoked_intermediate() -> None:
     pki = fake_pki()
     crls = (pki.crl("root", revoked=[pki.pck_ca.serial_number]), pki.crl("pck_ca"))
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), crls, T_NOW)
+        revocation.check_revocation(_path(pki), crls, T_NOW)
     assert info.value.code == "dcap.crl.revoked"
 
 
 def test_missing_crl_fails_closed() -> None:
     pki = fake_pki()
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), (pki.crl("root"),), T_NOW)
+        revocation.check_revocation(_path(pki), (pki.crl("root"),), T_NOW)
     assert info.value.code == "dcap.crl.missing"
     assert "PCK Platform CA" in str(info.value.expected)
 
@@ -199,10 +200,10 @@ def test_expired_crl_and_a_current_one() -> None:
     pki = fake_pki()
     stale = pki.crl("pck_ca", this_update=T_NOW - timedelta(days=20), next_update=T_NOW - timedelta(seconds=1))
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), (pki.crl("root"), stale), T_NOW)
+        revocation.check_revocation(_path(pki), (pki.crl("root"), stale), T_NOW)
     assert info.value.code == "dcap.crl.expired"
     # A current CRL from the same issuer is enough; the stale one is then ignored.
-    coll.check_revocation(_path(pki), (pki.crl("root"), stale, pki.crl("pck_ca")), T_NOW)
+    revocation.check_revocation(_path(pki), (pki.crl("root"), stale, pki.crl("pck_ca")), T_NOW)
 
 
 def test_crl_with_the_issuers_name_but_another_key() -> None:
@@ -216,7 +217,7 @@ def test_crl_with_the_issuers_name_but_another_key() -> None:
         .sign(impostor, hashes.SHA256())
     )
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), (pki.crl("root"), forged), T_NOW)
+        revocation.check_revocation(_path(pki), (pki.crl("root"), forged), T_NOW)
     assert info.value.code == "dcap.crl.signature"
 
 
@@ -224,7 +225,7 @@ def test_unrelated_crls_are_ignored() -> None:
     pki = fake_pki()
     other = TestOnlyIntelPki.create(not_before=pki.not_before, not_after=pki.not_after)
     with pytest.raises(VerificationFailed) as info:
-        coll.check_revocation(_path(pki), (pki.crl("root"), other.crl("pck_ca")), T_NOW)
+        revocation.check_revocation(_path(pki), (pki.crl("root"), other.crl("pck_ca")), T_NOW)
     # Same subject name, other key: matched by name, refused by signature.
     assert info.value.code == "dcap.crl.signature"
 
@@ -238,7 +239,7 @@ def test_real_intel_crls_for_the_platform_chain() -> None:
     quote = Quote.from_bytes(vector(TRUSTEE_4))
     chain = load_pem_chain(quote.signature_data.qe.certification_data.data, "pck")
     crls = [x509.load_der_x509_crl(vector(GO_TDX + name)) for name in ("pckcrl", "rootcrl.der")]
-    coll.check_revocation(chain, crls, GO_TDX_NOW)
+    revocation.check_revocation(chain, crls, GO_TDX_NOW)
     assert len(crls[0]) == 44
 
 

@@ -1,7 +1,7 @@
 """Intel DCAP (SGX and TDX) quotes: parse, verify against the Intel SGX Root CA, validate.
 
 Layered like go-tdx-guest: :mod:`.abi` (bytes to structures), :mod:`.collateral` (PCS
-JSON and CRLs), :mod:`.verify` (signatures, chains, revocation at an injected time),
+JSON), :mod:`.revocation` (CRLs), :mod:`.verify` (signatures, chains, revocation at an injected time),
 :mod:`.tcb` (Intel's TCB statuses), :mod:`.validate` (policy; no signatures), :mod:`.enarx`
 (Enarx Keep evidence in CSRs). :mod:`.testing` builds test-only chains and quotes.
 """

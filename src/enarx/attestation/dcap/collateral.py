@@ -1,31 +1,22 @@
-"""Intel PCS collateral: TCB info (v2/v3, SGX and TDX), QE identity (v2), and CRL matching.
+"""Intel PCS collateral: TCB info (v2/v3, SGX and TDX) and QE identity (v2), signed bytes and all.
 
 Intel signs the *exact bytes* of the ``tcbInfo`` / ``enclaveIdentity`` value as served, so
 this module finds that value's byte span in the document and both verifies and parses those
 bytes; it never re-serialises JSON (Steward sliced fixed offsets ``[11:-144]``, which breaks on
 any other whitespace or key order). Duplicate keys are refused anywhere, so the parsed meaning
 cannot differ from the signed bytes' meaning under another JSON reader.
-
-CRLs are matched to a certificate **by issuer name and signature**, not by distribution-point
-URL (the Xeon vector's PCK names a v3 URL while it ships v4 CRLs: Steward then silently skipped
-the check). A certificate without a current, correctly signed CRL from its issuer fails closed.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Generic, TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from enarx.attestation.dcap.sig import p256_key, verify_raw_signature
 from enarx.attestation.dcap.validate import TCB_STATUSES
 from enarx.attestation.errors import MalformedEvidence, VerificationFailed
 
@@ -425,61 +416,6 @@ def parse_qe_identity(raw: bytes) -> Signed[QeIdentity]:
 # --- signatures and time -----------------------------------------------------------------
 
 
-_ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
-
-
-def p256_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey | None:
-    """A certificate's public key if it is EC P-256, else ``None``; decoded once per object."""
-    entry = _KEYS.get(id(cert))
-    if entry is None or entry[0] is not cert:
-        key = cert.public_key()
-        p256 = key if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1) else None
-        entry = (cert, p256, cert.issuer.public_bytes())
-        if len(_KEYS) >= _CACHE_SIZE:
-            _KEYS.pop(next(iter(_KEYS)))
-        _KEYS[id(cert)] = entry
-    return entry[1]
-
-
-def issuer_der(cert: x509.Certificate) -> bytes:
-    """DER of a certificate's issuer name, memoised with its key."""
-    p256_key(cert)
-    return _KEYS[id(cert)][2]
-
-
-def _crl_facts(crl: x509.CertificateRevocationList) -> tuple[bytes, frozenset[int]]:
-    """A CRL's issuer DER and revoked serials, read once per object: ``cryptography`` rebuilds
-    the issuer Name (~50 us) on every access and searches revoked entries linearly."""
-    entry = _CRL_FACTS.get(id(crl))
-    if entry is None or entry[0] is not crl:
-        entry = (crl, crl.issuer.public_bytes(), frozenset(r.serial_number for r in crl))
-        if len(_CRL_FACTS) >= _CACHE_SIZE:
-            _CRL_FACTS.pop(next(iter(_CRL_FACTS)))
-        _CRL_FACTS[id(crl)] = entry
-    return entry[1], entry[2]
-
-
-def crl_issuer(crl: x509.CertificateRevocationList) -> bytes:
-    """DER of a CRL's issuer name."""
-    return _crl_facts(crl)[0]
-
-
-# Identity-keyed memos; each entry holds its object, so an id is never reused while cached.
-_CACHE_SIZE: Final = 256
-_KEYS: dict[int, tuple[x509.Certificate, ec.EllipticCurvePublicKey | None, bytes]] = {}
-_CRL_FACTS: dict[int, tuple[x509.CertificateRevocationList, bytes, frozenset[int]]] = {}
-
-
-def verify_raw_signature(key: ec.EllipticCurvePublicKey, signature: bytes, message: bytes) -> bool:
-    """ECDSA P-256/SHA-256 over ``message`` with a raw 64-byte r||s signature."""
-    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-    try:
-        key.verify(der, message, _ECDSA_SHA256)
-    except InvalidSignature:
-        return False
-    return True
-
-
 def check_signed(doc: Signed[TcbInfo] | Signed[QeIdentity], signer: x509.Certificate, what: str) -> None:
     """The collateral signature, by the (already chain-verified) TCB signing certificate."""
     key = p256_key(signer)
@@ -513,83 +449,3 @@ def check_current(what: str, issue_date: datetime, next_update: datetime, now: d
             expected=f">= {now.isoformat()}",
             got=next_update.isoformat(),
         )
-
-
-# --- CRLs --------------------------------------------------------------------------------
-
-
-def check_revocation(
-    path: Sequence[x509.Certificate], crls: Iterable[x509.CertificateRevocationList], now: datetime
-) -> None:
-    """Every non-root certificate of ``path`` (leaf first, root last) against its issuer's CRL.
-
-    For each certificate, the CRLs whose issuer is the certificate's issuer and whose signature
-    verifies with the issuer's key are candidates; a candidate whose signature fails is an error
-    (tampered collateral), not something to skip. At least one candidate must be current at
-    ``now``; the certificate must be listed in none of the current ones. No CRL: fail closed.
-    """
-    check_revocation_paths([path], crls, now)
-
-
-def check_revocation_paths(
-    paths: Iterable[Sequence[x509.Certificate]], crls: Iterable[x509.CertificateRevocationList], now: datetime
-) -> None:
-    """:func:`check_revocation` for several paths; a CRL's signature is checked once per issuer."""
-    named = [(crl, crl_issuer(crl)) for crl in crls]
-    verified: list[tuple[x509.CertificateRevocationList, x509.Certificate]] = []
-    pairs = [pair for path in paths for pair in itertools.pairwise(path)]
-    for cert, issuer in pairs:
-        current = []
-        stale: x509.CertificateRevocationList | None = None
-        cert_issuer = issuer_der(cert)
-        for crl, crl_issuer_der in named:
-            if crl_issuer_der != cert_issuer:
-                continue
-            done = any(c is crl and i == issuer for c, i in verified)
-            if not done and not _crl_signed_by(crl, issuer):
-                raise VerificationFailed(
-                    "dcap.crl.signature",
-                    f"CRL issued by {crl.issuer.rfc4514_string()} does not verify with its issuer's key",
-                    field="crl.signature",
-                )
-            verified.append((crl, issuer))
-            next_update = crl.next_update_utc
-            if crl.last_update_utc <= now and next_update is not None and now <= next_update:
-                current.append(crl)
-            else:
-                stale = crl
-        if not current:
-            issuer_name = cert.issuer.rfc4514_string()
-            if stale is not None:
-                raise VerificationFailed(
-                    "dcap.crl.expired",
-                    f"CRL of {issuer_name} is valid {stale.last_update_utc.isoformat()} .. "
-                    f"{stale.next_update_utc.isoformat() if stale.next_update_utc else 'never'}, not at {now.isoformat()}",
-                    field="crl.nextUpdate",
-                    expected=f"valid at {now.isoformat()}",
-                    got=stale.next_update_utc.isoformat() if stale.next_update_utc else None,
-                )
-            raise VerificationFailed(
-                "dcap.crl.missing",
-                f"no CRL issued by {issuer_name} to check {cert.subject.rfc4514_string()} against",
-                field="crl",
-                expected=issuer_name,
-                got="none",
-            )
-        for crl in current:
-            if cert.serial_number in _crl_facts(crl)[1]:
-                raise VerificationFailed(
-                    "dcap.crl.revoked",
-                    f"certificate {cert.subject.rfc4514_string()} serial {cert.serial_number:#x} "
-                    f"is revoked by its issuer's CRL",
-                    field="certificate.serial_number",
-                    got=f"{cert.serial_number:#x}",
-                )
-
-
-def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
-    key = p256_key(issuer)
-    if key is None:
-        key_any = issuer.public_key()  # a test or future CA with another algorithm
-        return isinstance(key_any, ec.EllipticCurvePublicKey) and crl.is_signature_valid(key_any)
-    return crl.is_signature_valid(key)

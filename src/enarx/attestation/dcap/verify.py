@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from enarx.attestation.dcap import collateral as coll
+from enarx.attestation.dcap import revocation, sig
 from enarx.attestation.dcap.abi import INTEL_QE_VENDOR_ID, Quote
 from enarx.attestation.dcap.pck import PckExtensions, parse_pck_extensions
 from enarx.attestation.dcap.tcb import DcapTee, TcbEvaluation, evaluate, evaluate_qe
@@ -285,7 +286,7 @@ def _load_pem_chain_cached(pem: bytes, field: str) -> tuple[x509.Certificate, ..
 
 
 def _p256(cert: x509.Certificate, role: str) -> ec.EllipticCurvePublicKey:
-    key = coll.p256_key(cert)
+    key = sig.p256_key(cert)
     if key is None:
         got = type(cert.public_key()).__name__
         raise VerificationFailed(f"dcap.{role}.key", f"{role} key is not EC P-256", field=f"{role}.public_key", expected="EC P-256", got=got)
@@ -367,7 +368,7 @@ def verify_quote(
     pck_extensions = _pck_extensions_cached(pck)
 
     # 3. QE report signed by the PCK.
-    if not coll.verify_raw_signature(pck_key, qe.qe_report_signature, qe.qe_report):
+    if not sig.verify_raw_signature(pck_key, qe.qe_report_signature, qe.qe_report):
         raise VerificationFailed(
             "dcap.qe.signature", "QE report signature does not verify with the PCK key", field="qe_report_signature"
         )
@@ -398,7 +399,7 @@ def verify_quote(
             expected="a P-256 point",
             got=quote.signature_data.attestation_key,
         ) from None
-    if not coll.verify_raw_signature(att_key, quote.signature_data.quote_signature, quote.signed):
+    if not sig.verify_raw_signature(att_key, quote.signature_data.quote_signature, quote.signed):
         raise VerificationFailed(
             "dcap.quote.signature",
             "quote signature does not verify with the attestation key over header and body",
@@ -438,7 +439,7 @@ def verify_quote(
 
     # 8. Revocation, failing closed.
     crls = _dedupe([*supplied.crls, *evidence.crls])
-    coll.check_revocation_paths(paths, crls, now)
+    revocation.check_revocation_paths(paths, crls, now)
 
     # 9. TCB status.
     evaluation = evaluate(
