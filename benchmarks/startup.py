@@ -1,4 +1,4 @@
-"""Start-up: `enarx run hello.wasm` with a warm module cache, against the least a Python
+"""Start-up: `enarx run --unsafe hello.wasm` with a warm module cache, against the least a Python
 program can do: import wasmtime and run the same module on wasmtime's built-in WASI.
 
 Both are whole processes, timed over RUNS runs each (median), in the same run. Prints the
@@ -36,7 +36,7 @@ def main() -> None:
     enarx = str(ROOT / ".venv" / "bin" / "enarx")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "XDG_CACHE_HOME": cache}
-        ours_cmd = [enarx, "run", str(hello)]
+        ours_cmd = [enarx, "run", "--unsafe", str(hello)]
         base_cmd = [sys.executable, "-c", BASELINE.format(path=str(hello))]
         for cmd in (ours_cmd, base_cmd):  # warm the module cache and the OS page cache
             subprocess.run(cmd, env=env, check=True, capture_output=True)

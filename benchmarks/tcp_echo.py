@@ -89,7 +89,7 @@ def main() -> None:
     enarx = str(ROOT / ".venv" / "bin" / "enarx")
     port = free_port()
     ours = run_server(
-        [enarx, "run", "--wasmcfgfile", str(example / "Enarx.toml"), "--set", f"files.3.port={port}",
+        [enarx, "run", "--unsafe", "--wasmcfgfile", str(example / "Enarx.toml"), "--set", f"files.3.port={port}",
          str(example / "main.wasm")], port, duration,
     )
     port = free_port()

@@ -104,6 +104,7 @@ c    echo-tcp/main.c       echo-tcp/main.wasm
 rust echo-tcp-rust/main.rs echo-tcp-rust/main.wasm
 c    client-tcp/main.c     client-tcp/main.wasm
 c    file-reader/main.c    file-reader/main.wasm
+c    https-hello/main.c    https-hello/main.wasm
 
 echo "testdata:"
 c    testdata/trap.c        testdata/trap.wasm -Wl,--strip-debug  # keep names for backtraces

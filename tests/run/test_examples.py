@@ -13,7 +13,7 @@ from tests.conftest import EXAMPLES, free_port, run_enarx, wait_for_port
 
 
 def example(name: str) -> list[str]:
-    return ["run", "--wasmcfgfile", str(EXAMPLES / name / "Enarx.toml"), str(EXAMPLES / name / "main.wasm")]
+    return ["run", "--unsafe", "--wasmcfgfile", str(EXAMPLES / name / "Enarx.toml"), str(EXAMPLES / name / "main.wasm")]
 
 
 def test_hello_prints_and_exits_zero(enarx_env: dict[str, str]) -> None:
@@ -24,25 +24,25 @@ def test_hello_prints_and_exits_zero(enarx_env: dict[str, str]) -> None:
 
 
 def test_hello_without_config_gets_stdio(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(EXAMPLES / "hello" / "main.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(EXAMPLES / "hello" / "main.wasm")], enarx_env)
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n")
 
 
 def test_fibonacci_reads_args(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", "--set", 'args=["10", "20"]', *example("fibonacci")[1:]], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", 'args=["10", "20"]', *example("fibonacci")[1:]], enarx_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().splitlines() == ["fib(10) = 55", "fib(20) = 6765"]
 
 
 def test_fibonacci_reads_stdin_when_no_args(enarx_env: dict[str, str]) -> None:
-    args = ["run", "--set", "args=[]", *example("fibonacci")[1:]]
+    args = ["run", "--unsafe", "--set", "args=[]", *example("fibonacci")[1:]]
     result = run_enarx(args, enarx_env, stdin=b"1\n2\n30\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().splitlines() == ["fib(1) = 1", "fib(2) = 1", "fib(30) = 832040"]
 
 
 def test_fibonacci_bad_input_is_its_own_exit_code(enarx_env: dict[str, str]) -> None:
-    args = ["run", "--set", 'args=["twelve"]', *example("fibonacci")[1:]]
+    args = ["run", "--unsafe", "--set", 'args=["twelve"]', *example("fibonacci")[1:]]
     result = run_enarx(args, enarx_env)
     assert result.returncode == 2
     assert b"twelve" in result.stderr
@@ -82,7 +82,7 @@ def test_echo_server_keeps_serving_after_a_client_vanishes(
 ) -> None:
     # C uses sock_recv/sock_send, Rust std fd_read/fd_write: both paths are exercised.
     port = free_port()
-    proc = spawn(["run", "--set", f"files.3.port={port}", *example(name)[1:]])
+    proc = spawn(["run", "--unsafe", "--set", f"files.3.port={port}", *example(name)[1:]])
     wait_for_port(port, proc)  # type: ignore[arg-type]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as first:
         first.sendall(b"hello\n")
@@ -94,7 +94,7 @@ def test_echo_server_keeps_serving_after_a_client_vanishes(
 
 def test_c_echo_server_serves_clients_concurrently(spawn: Callable[[list[str]], object]) -> None:
     port = free_port()
-    proc = spawn(["run", "--set", f"files.3.port={port}", *example("echo-tcp")[1:]])
+    proc = spawn(["run", "--unsafe", "--set", f"files.3.port={port}", *example("echo-tcp")[1:]])
     wait_for_port(port, proc)  # type: ignore[arg-type]
     first = socket.create_connection(("127.0.0.1", port), timeout=10)
     first.sendall(b"hello\n")
@@ -136,7 +136,7 @@ def test_client_talks_to_a_server_through_its_connect_fd(enarx_env: dict[str, st
 
     thread = threading.Thread(target=serve)
     thread.start()
-    result = run_enarx(["run", "--set", f"files.3.port={port}", *example("client-tcp")[1:]], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", f"files.3.port={port}", *example("client-tcp")[1:]], enarx_env)
     thread.join(timeout=10)
     server.close()
     assert result.returncode == 0, result.stderr
@@ -146,7 +146,7 @@ def test_client_talks_to_a_server_through_its_connect_fd(enarx_env: dict[str, st
 
 def test_client_with_nobody_listening_fails_before_starting(enarx_env: dict[str, str]) -> None:
     port = free_port()
-    result = run_enarx(["run", "--set", f"files.3.port={port}", *example("client-tcp")[1:]], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", f"files.3.port={port}", *example("client-tcp")[1:]], enarx_env)
     assert result.returncode == 125
     assert f"cannot connect to 127.0.0.1:{port}".encode() in result.stderr
     assert b"Traceback" not in result.stderr

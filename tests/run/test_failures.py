@@ -22,7 +22,7 @@ def one_clear_line(stderr: bytes) -> str:
 def test_truncated_module(tmp_path: Path, enarx_env: dict[str, str]) -> None:
     truncated = tmp_path / "truncated.wasm"
     truncated.write_bytes(HELLO.read_bytes()[:200])
-    result = run_enarx(["run", str(truncated)], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(truncated)], enarx_env)
     assert result.returncode == 126
     assert "not valid WebAssembly" in one_clear_line(result.stderr)
 
@@ -30,7 +30,7 @@ def test_truncated_module(tmp_path: Path, enarx_env: dict[str, str]) -> None:
 def test_not_wasm(tmp_path: Path, enarx_env: dict[str, str]) -> None:
     bogus = tmp_path / "bogus.wasm"
     bogus.write_text("#!/bin/sh\necho hi\n")
-    result = run_enarx(["run", str(bogus)], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(bogus)], enarx_env)
     assert result.returncode == 126
     assert "not a WebAssembly module" in one_clear_line(result.stderr)
 
@@ -38,25 +38,25 @@ def test_not_wasm(tmp_path: Path, enarx_env: dict[str, str]) -> None:
 def test_empty_module(tmp_path: Path, enarx_env: dict[str, str]) -> None:
     empty = tmp_path / "empty.wasm"
     empty.write_bytes(b"")
-    result = run_enarx(["run", str(empty)], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(empty)], enarx_env)
     assert result.returncode == 126
     assert "is empty" in one_clear_line(result.stderr)
 
 
 def test_missing_module(tmp_path: Path, enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(tmp_path / "nope.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(tmp_path / "nope.wasm")], enarx_env)
     assert result.returncode == 126
     assert "no such file" in one_clear_line(result.stderr)
 
 
 def test_missing_config(tmp_path: Path, enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", "--wasmcfgfile", str(tmp_path / "Enarx.toml"), str(HELLO)], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--wasmcfgfile", str(tmp_path / "Enarx.toml"), str(HELLO)], enarx_env)
     assert result.returncode == 125
     assert "no such file" in one_clear_line(result.stderr)
 
 
 def test_module_without_start(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(TESTDATA / "no-start.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "no-start.wasm")], enarx_env)
     assert result.returncode == 126
     assert "no _start" in one_clear_line(result.stderr)
 
@@ -66,7 +66,7 @@ def test_module_with_foreign_imports(tmp_path: Path, enarx_env: dict[str, str]) 
 
     module = tmp_path / "foreign.wasm"
     module.write_bytes(wasmtime.wat2wasm('(module (import "env" "launch_missiles" (func)) (func (export "_start")))'))
-    result = run_enarx(["run", str(module)], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(module)], enarx_env)
     assert result.returncode == 126
     assert "env.launch_missiles" in one_clear_line(result.stderr)
 
@@ -87,7 +87,7 @@ def test_bad_config_names_file_and_line(case: str, tmp_path: Path, enarx_env: di
     text, expected, line = BAD_CONFIGS[case]
     config = tmp_path / "Enarx.toml"
     config.write_text(text)
-    result = run_enarx(["run", "--wasmcfgfile", str(config), str(HELLO)], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--wasmcfgfile", str(config), str(HELLO)], enarx_env)
     assert result.returncode == 125
     message = one_clear_line(result.stderr)
     assert expected in message
@@ -96,38 +96,38 @@ def test_bad_config_names_file_and_line(case: str, tmp_path: Path, enarx_env: di
 
 
 def test_trap_is_one_line_and_backtrace_only_in_debug(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(TESTDATA / "trap.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "trap.wasm")], enarx_env)
     assert result.returncode == 134
     assert result.stdout == b"about to trap\n"
     line = one_clear_line(result.stderr)
     assert "workload trapped" in line and "unreachable" in line
     assert "backtrace" not in result.stderr.decode()
-    debug = run_enarx(["run", str(TESTDATA / "trap.wasm")], {**enarx_env, "ENARX_LOG": "debug"})
+    debug = run_enarx(["run", "--unsafe", str(TESTDATA / "trap.wasm")], {**enarx_env, "ENARX_LOG": "debug"})
     assert debug.returncode == 134
     assert "wasm backtrace" in debug.stderr.decode()
     assert "0: " in debug.stderr.decode()
 
 
 def test_exit_code_passes_through(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(TESTDATA / "exit3.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "exit3.wasm")], enarx_env)
     assert result.returncode == 3
     assert result.stderr == b""
 
 
 def test_explicit_proc_exit_zero(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(TESTDATA / "exit0.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "exit0.wasm")], enarx_env)
     assert result.returncode == 0
     assert b"proc_exit(0)" in result.stdout
 
 
 def test_memory_limit_stops_the_workload(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", "--set", "limits.memory=16MiB", str(TESTDATA / "memhog.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", "limits.memory=16MiB", str(TESTDATA / "memhog.wasm")], enarx_env)
     assert result.returncode == 137
     assert "memory limit of 16.0 MiB reached" in one_clear_line(result.stderr)
 
 
 def test_wall_time_limit_stops_a_spinning_workload(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", "--set", 'limits.wall_time="500ms"', str(TESTDATA / "spin.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", 'limits.wall_time="500ms"', str(TESTDATA / "spin.wasm")], enarx_env)
     assert result.returncode == 124
     assert "wall time limit of 0.5s reached" in one_clear_line(result.stderr)
 
@@ -139,7 +139,7 @@ def test_wall_time_limit_stops_a_workload_blocked_in_the_host(enarx_env: dict[st
     from tests.conftest import enarx_command
 
     proc = subprocess.Popen(
-        [*enarx_command(), "run", "--set", "limits.wall_time=0.5", str(TESTDATA / "sleeper.wasm")],
+        [*enarx_command(), "run", "--unsafe", "--set", "limits.wall_time=0.5", str(TESTDATA / "sleeper.wasm")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=enarx_env,
     )
     _out, err = proc.communicate(timeout=30)
@@ -148,7 +148,7 @@ def test_wall_time_limit_stops_a_workload_blocked_in_the_host(enarx_env: dict[st
 
 
 def test_cpu_time_limit(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", "--set", "limits.cpu_time=0.5", str(TESTDATA / "spin.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", "--set", "limits.cpu_time=0.5", str(TESTDATA / "spin.wasm")], enarx_env)
     assert result.returncode == 124
     assert "CPU time limit" in one_clear_line(result.stderr)
 
@@ -160,7 +160,7 @@ def test_listen_port_in_use(enarx_env: dict[str, str]) -> None:
     port = holder.getsockname()[1]
     config = EXAMPLES / "echo-tcp" / "Enarx.toml"
     result = run_enarx(
-        ["run", "--wasmcfgfile", str(config), "--set", f"files.3.port={port}", str(EXAMPLES / "echo-tcp" / "main.wasm")],
+        ["run", "--unsafe", "--wasmcfgfile", str(config), "--set", f"files.3.port={port}", str(EXAMPLES / "echo-tcp" / "main.wasm")],
         enarx_env,
     )
     holder.close()
@@ -169,7 +169,7 @@ def test_listen_port_in_use(enarx_env: dict[str, str]) -> None:
 
 
 def test_unsupported_calls_return_errnos_and_never_crash(enarx_env: dict[str, str]) -> None:
-    result = run_enarx(["run", str(TESTDATA / "wasi-probe.wasm")], enarx_env)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "wasi-probe.wasm")], enarx_env)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
     assert "wasi-probe: done" in out
@@ -181,7 +181,7 @@ def test_unsupported_calls_return_errnos_and_never_crash(enarx_env: dict[str, st
 
 def test_environment_is_only_what_the_config_says(enarx_env: dict[str, str]) -> None:
     env = {**enarx_env, "SECRET_HOST_VARIABLE": "leak"}
-    result = run_enarx(["run", "--set", 'env.GREETING="hi"', "--set", 'args=["one", "two"]', str(TESTDATA / "env-args.wasm")], env)
+    result = run_enarx(["run", "--unsafe", "--set", 'env.GREETING="hi"', "--set", 'args=["one", "two"]', str(TESTDATA / "env-args.wasm")], env)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode().splitlines()
     assert "argv[0]=main.wasm" in out
@@ -193,16 +193,16 @@ def test_environment_is_only_what_the_config_says(enarx_env: dict[str, str]) -> 
 
 
 def test_random_and_clocks(enarx_env: dict[str, str]) -> None:
-    first = run_enarx(["run", str(TESTDATA / "random.wasm")], enarx_env)
-    second = run_enarx(["run", str(TESTDATA / "random.wasm")], enarx_env)
+    first = run_enarx(["run", "--unsafe", str(TESTDATA / "random.wasm")], enarx_env)
+    second = run_enarx(["run", "--unsafe", str(TESTDATA / "random.wasm")], enarx_env)
     assert first.returncode == second.returncode == 0
     assert len(first.stdout.strip()) == 32 and first.stdout != second.stdout
-    slept = run_enarx(["run", str(TESTDATA / "poll-clock.wasm")], enarx_env)
+    slept = run_enarx(["run", "--unsafe", str(TESTDATA / "poll-clock.wasm")], enarx_env)
     assert (slept.returncode, slept.stdout) == (0, b"slept\n")
 
 
 def test_stdin_to_stdout(enarx_env: dict[str, str]) -> None:
     data = bytes(range(256)) * 1000
-    result = run_enarx(["run", str(TESTDATA / "stdin-cat.wasm")], enarx_env, stdin=data)
+    result = run_enarx(["run", "--unsafe", str(TESTDATA / "stdin-cat.wasm")], enarx_env, stdin=data)
     assert result.returncode == 0
     assert result.stdout == data

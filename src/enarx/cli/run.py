@@ -8,11 +8,10 @@ from pathlib import Path
 
 from enarx.cli.environment import Environment
 from enarx.cli.status import ExitStatus
-from enarx.config.load import ConfigError, load_config
 from enarx.errors import EnarxError
-from enarx.keep.engine import ModuleCache, ModuleError
-from enarx.keep.runner import run_module
-from enarx.keep.workload import SetupError
+from enarx.keep.engine import ModuleError
+from enarx.keep.launch import Launch, launch
+from enarx.keep.modes import InsecureDeployment, Mode
 
 log = logging.getLogger("enarx")
 
@@ -20,14 +19,22 @@ log = logging.getLogger("enarx")
 MAX_MODULE_BYTES = 100_000_000
 
 EPILOG = """\
-examples:
-  enarx run hello.wasm                               stdin, stdout and stderr only
-  enarx run --wasmcfgfile Enarx.toml server.wasm     fds, args and env from Enarx.toml
-  enarx run --set limits.memory=64MiB --set 'args=["10"]' fib.wasm
+modes:
+  secure (default)  refuses anything insecure and names every reason; needs a steward (https)
+  --test            against the [test] Steward of Enarx.toml, or an embedded test Steward whose
+                    root CA path it prints; insecure features allowed and recorded (debug build)
+  --unsafe          permits host stdio and directories, plaintext TCP, the nil backend (debug build)
 
-exit status: the workload's own exit code; or 124 time limit, 125 enarx could not start the
-workload (configuration, sockets, files), 126 the module is not runnable, 134 the workload
-trapped, 137 memory limit. Set ENARX_LOG=debug (or --log-level debug) to see the wasm backtrace.
+examples:
+  enarx run --wasmcfgfile Enarx.toml server.wasm     secure: TLS sockets, attested to the Steward
+  enarx run --test --wasmcfgfile Enarx.toml app.wasm
+  enarx run --unsafe hello.wasm                      stdin, stdout and stderr only
+  enarx run --unsafe --set limits.memory=64MiB --set 'args=["10"]' fib.wasm
+
+exit status: the workload's own exit code; or 4 insecure deployment refused, 124 time limit,
+125 enarx could not start the workload (configuration, sockets, files, Steward), 126 the module
+is not runnable, 134 the workload trapped, 137 memory limit. Set ENARX_LOG=debug (or
+--log-level debug) to see the wasm backtrace.
 """
 
 
@@ -57,6 +64,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
         help="override a config key (TOML dotted key; numbers index arrays: files.3.port=8080); "
         "applied after the [test] overlay; repeatable",
     )
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--test",
+        action="store_true",
+        help="run against a test Steward: the [test] table of Enarx.toml, or an embedded one "
+        "(insecure features allowed and recorded; debug build only)",
+    )
+    modes.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="permit insecure features (host stdio and directories, plaintext TCP, no TEE); the "
+        "certificate says so (debug build only)",
+    )
+    parser.add_argument(
+        "--backend",
+        default=env.getenv("ENARX_BACKEND"),
+        help="Keep backend: snp, tdx, sgx (or nil in the debug build); default: the first available "
+        "(env ENARX_BACKEND; see `enarx platform info`)",
+    )
     parser.add_argument(
         "--no-cache",
         action="store_true",
@@ -82,17 +108,21 @@ def _read_module(path: Path) -> bytes:
 
 
 def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
+    mode = Mode.TEST if args.test else Mode.UNSAFE if args.unsafe else Mode.SECURE
     try:
         wasm = _read_module(args.module)
-        loaded = load_config(args.wasmcfgfile, overrides=args.overrides)
-        cache = None if args.no_cache else ModuleCache(env.cache_dir / "modules")
-        outcome = run_module(wasm, loaded, cache=cache, name=str(args.module))
+        request = Launch(
+            wasm=wasm, name=str(args.module), config_path=args.wasmcfgfile, mode=mode,
+            overrides=args.overrides, backend=args.backend,
+            cache_dir=None if args.no_cache else env.cache_dir, environ=env.environ,
+        )
+        outcome = launch(request, stderr=env.stderr)
     except ModuleError as exc:
         _fail(env, exc)
         return ExitStatus.MODULE_INVALID
-    except (ConfigError, SetupError) as exc:
+    except InsecureDeployment as exc:
         _fail(env, exc)
-        return ExitStatus.RUNTIME_ERROR
+        return ExitStatus.INSECURE
     except EnarxError as exc:
         _fail(env, exc)
         return ExitStatus.RUNTIME_ERROR

@@ -41,6 +41,7 @@ class FileEntry:
 @dataclass(frozen=True)
 class EffectiveConfig:
     steward: str | None
+    app: str | None
     args: tuple[str, ...]
     env: Mapping[str, str]
     files: tuple[FileEntry, ...]
@@ -55,6 +56,7 @@ class EffectiveConfig:
         limits = doc.get("limits") or {}
         return cls(
             steward=doc.get("steward"),
+            app=doc.get("app"),
             args=tuple(doc.get("args", ())),
             env=MappingProxyType(dict(doc.get("env", {}))),
             files=tuple(FileEntry.from_document(f) for f in doc.get("files", ())),
@@ -74,6 +76,7 @@ class EffectiveConfig:
 # gives; tests/config keep the two equal.
 DEFAULT_DOCUMENT: Mapping[str, Any] = {
     "steward": None,
+    "app": None,
     "args": [],
     "env": {},
     "files": [

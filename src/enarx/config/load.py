@@ -161,6 +161,10 @@ def effective_data(
     applied = False
     if test_table is not None and not isinstance(test_table, Mapping):
         raise ConfigError([ConfigIssue("<config>", None, "test", "must be a table")])
+    if test:
+        # A test run never attests to the production Steward: its steward comes from [test]
+        # alone, and without one `enarx run --test` starts an embedded test Steward.
+        data.pop("steward", None)
     if test and test_table:
         if "test" in test_table:
             raise ConfigError([ConfigIssue("<config>", None, "test.test", "[test] cannot nest")])

@@ -193,6 +193,9 @@ class Config(_Strict):
     """An Enarx.toml, after the ``[test]`` overlay and ``--set`` overrides."""
 
     steward: str | None = Field(default=None, description="Steward URL the Keep attests to (https)")
+    app: str | None = Field(
+        default=None, description="application name the Keep asks its certificate to carry (the Steward decides)"
+    )
     args: list[str] = Field(default_factory=list, description="argv[1..]; argv[0] is always main.wasm")
     env: dict[str, str] = Field(default_factory=dict, description="the workload's whole environment")
     files: list[File] = Field(default_factory=list, description="fds 0..N-1, in order")
@@ -204,6 +207,13 @@ class Config(_Strict):
     def _steward_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("app")
+    @classmethod
+    def _app_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", value):
+            raise ValueError(f"{value!r} is not an application name (a DNS label: a-z, 0-9, '-')")
         return value
 
     @field_validator("env")

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Protocol
 from enarx.errors import EnarxError
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from enarx.config.effective import FileEntry
     from enarx.wasi.files import WasiFile
     from enarx.wasi.waiting import Waiter
@@ -48,6 +50,19 @@ class DebugPlugin(Protocol):
     def open_file(
         self, fd: int, entry: FileEntry, *, base_dir: Path, waiter: Waiter, stdio: tuple[int, int, int]
     ) -> WasiFile | None: ...
+
+    def start_test_steward(self, cache_dir: Path) -> TestSteward: ...
+
+
+class TestSteward(Protocol):
+    """The debug build's in-process test Steward (``enarx run --test`` without a steward)."""
+
+    @property
+    def root_ca_path(self) -> Path: ...
+
+    def attest(self, csr: bytes) -> list[x509.Certificate]: ...
+
+    def close(self) -> None: ...
 
 
 def entry_points(group: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import wasmtime
 
@@ -19,6 +20,9 @@ from enarx.keep.lifecycle import Event, Lifecycle
 from enarx.keep.limits import Watchdog
 from enarx.keep.workload import DEFAULT_STDIO, HostStdio, argv_of, build_fd_table, environ_of
 from enarx.wasi import Preview1, Waiter, WasiBinding, WasiCtx
+
+if TYPE_CHECKING:
+    from enarx.keep.identity import KeepIdentity
 
 log = logging.getLogger("enarx.keep")
 
@@ -51,6 +55,7 @@ def run_module(
     cache: ModuleCache | None = None,
     stdio: HostStdio = DEFAULT_STDIO,
     name: str = "main.wasm",
+    identity: KeepIdentity | None = None,
 ) -> RunOutcome:
     """Run ``wasm`` under ``loaded``'s configuration; never raises for the guest's behaviour."""
     lifecycle = Lifecycle()
@@ -68,7 +73,7 @@ def run_module(
     config = loaded.config
     waiter = Waiter()
     ctx = WasiCtx(args=argv_of(config), env=environ_of(config), waiter=waiter)
-    ctx.fds = build_fd_table(loaded, waiter, stdio)
+    ctx.fds = build_fd_table(loaded, waiter, stdio, identity)
     store = wasmtime.Store(engine)
     store.set_epoch_deadline(1)
     if config.memory is not None:

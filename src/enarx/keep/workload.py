@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from enarx.config.effective import EffectiveConfig, FileEntry
 from enarx.config.load import LoadedConfig
 from enarx.errors import EnarxError
 from enarx.keep.plugins import require_debug
 from enarx.wasi import FdTable, NullFile, Waiter, WasiFile
+
+if TYPE_CHECKING:
+    from enarx.keep.identity import KeepIdentity
 
 ARGV0 = "main.wasm"  # Enarx always passes this literal argv[0]
 
@@ -42,26 +46,34 @@ def environ_of(config: EffectiveConfig) -> dict[str, str]:
     return env
 
 
-def build_fd_table(loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = DEFAULT_STDIO) -> FdTable:
+def build_fd_table(
+    loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio = DEFAULT_STDIO, identity: KeepIdentity | None = None
+) -> FdTable:
     """Open every ``[[files]]`` entry as fd i, in order; on failure close what was opened."""
     table = FdTable()
     try:
         for fd, entry in enumerate(loaded.config.files):
-            table.insert_at(fd, _open_entry(fd, entry, loaded, waiter, stdio))
+            table.insert_at(fd, _open_entry(fd, entry, loaded, waiter, stdio, identity))
     except BaseException:
         table.close_all()
         raise
     return table
 
 
-def _open_entry(fd: int, entry: FileEntry, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio) -> WasiFile:
+def _open_entry(
+    fd: int, entry: FileEntry, loaded: LoadedConfig, waiter: Waiter, stdio: HostStdio, identity: KeepIdentity | None
+) -> WasiFile:
     if entry.kind == "null":
         return NullFile()
     if entry.kind in ("listen", "connect") and entry.prot == "tls":
-        raise SetupError(
-            f"files[{fd}] ({entry.name!r}): prot = \"tls\" needs the Keep's attested identity, which this runtime "
-            "does not provide yet; use prot = \"tcp\""
-        )
+        if identity is None:
+            raise SetupError(
+                f"files[{fd}] ({entry.name!r}): prot = \"tls\" needs the Keep's certificate: name a steward "
+                "in Enarx.toml, or run with --test"
+            )
+        from enarx.keep.tls import open_tls  # TLS and X.509 load only for TLS entries
+
+        return open_tls(fd, entry, identity, waiter, base_dir=loaded.base_dir)
     # Everything else reaches the host in plaintext: only the debug build can open it.
     plugin = require_debug(f"files[{fd}] ({entry.name!r}): kind = {entry.kind!r}" + (f", prot = {entry.prot!r}" if entry.prot else ""))
     opened = plugin.open_file(fd, entry, base_dir=loaded.base_dir, waiter=waiter, stdio=(stdio.stdin, stdio.stdout, stdio.stderr))

@@ -22,8 +22,8 @@ from cryptography import x509
 
 from enarx.attestation.csr import OID_EVIDENCE_SNP, encode_snp_evidence
 from enarx.attestation.errors import AttestationError
-from enarx.attestation.snp.abi import SIGNING_KEY_VCEK, SIGNING_KEY_VLEK, Report
 from enarx.attestation.snp import amd_key_info
+from enarx.attestation.snp.abi import SIGNING_KEY_VCEK, SIGNING_KEY_VLEK, Report
 from enarx.attestation.snp.tsm import VCEK_GUID, VLEK_GUID, CertTableEntry, parse_tsm
 from enarx.keep.backends.base import BackendError, Check, Evidence, all_passed, require_report_data
 from enarx.keep.backends.cachefmt import HINT_UPDATE, CrlEntries
