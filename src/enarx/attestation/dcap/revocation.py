@@ -35,9 +35,7 @@ def crl_issuer(crl: x509.CertificateRevocationList) -> bytes:
     return _crl_facts(crl)[0]
 
 
-
 _CRL_FACTS: dict[int, tuple[x509.CertificateRevocationList, bytes, frozenset[int]]] = {}
-
 
 
 def check_revocation(
