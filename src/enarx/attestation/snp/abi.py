@@ -11,6 +11,7 @@ read rather than sign off on bytes we ignored.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -377,12 +378,12 @@ class Report:
         return cls(
             version=version,
             guest_svn=guest_svn,
-            policy=GuestPolicy.from_u64(policy),
+            policy=_guest_policy(policy),
             vmpl=vmpl,
             signature_algo=sig_algo,
             current_tcb=current_tcb,
-            platform_info=PlatformInfo.from_u64(platform_info),
-            signer_info=SignerInfo.from_u32(signer_info),
+            platform_info=_platform_info(platform_info),
+            signer_info=_signer_info(signer_info),
             reported_tcb=reported_tcb,
             committed_tcb=committed_tcb,
             current_version=FirmwareVersion(build=cur_build, minor=cur_minor, major=cur_major),
@@ -448,7 +449,15 @@ class Report:
 
     def tcb(self, which: str, product: Product) -> TcbParts:
         """Decode ``current``, ``reported``, ``committed`` or ``launch`` TCB for ``product``."""
-        return TcbParts.from_u64(getattr(self, f"{which}_tcb"), product)
+        return _tcb_parts(getattr(self, f"{which}_tcb"), product)
+
+
+# The small bit-field decoders, memoised: a VM's reports repeat the same policy, platform info
+# and TCB values, and the results are immutable. Errors are not cached (they are raised).
+_guest_policy = functools.lru_cache(maxsize=256)(GuestPolicy.from_u64)
+_platform_info = functools.lru_cache(maxsize=256)(PlatformInfo.from_u64)
+_signer_info = functools.lru_cache(maxsize=64)(SignerInfo.from_u32)
+_tcb_parts = functools.lru_cache(maxsize=1024)(TcbParts.from_u64)
 
 
 def _mbz(data: bytes, what: str, lo: int, hi: int) -> None:
