@@ -202,3 +202,18 @@ def test_sgx_evidence_with_a_bad_crl_or_certificate() -> None:
         decode_enarx_sgx_evidence(broken)
     assert (info.value.code, info.value.field) == ("sgx.evidence.certificate", "tcb.crts[0]")
 
+
+
+def test_test_only_keep_evidence_builders() -> None:
+    pki = fake_pki()
+    spki = _spki(ec.generate_private_key(ec.SECP256R1()))
+    options = VerifyOptions(now=fake_options(pki, "tdx").now, extra_roots=(pki.root,), trust_vendor_roots=False)
+    tdx = verify_enarx_tdx_evidence(pki.enarx_tdx_evidence(spki), spki_der=spki, options=options, policy=DcapPolicy())
+    assert tdx.report_data[:32] == hashlib.sha256(spki).digest() and tdx.claims["quote_version"] == 5
+    sgx = verify_enarx_sgx_evidence(
+        pki.enarx_sgx_evidence(spki), spki_der=spki, options=options, policy=DcapPolicy(require_qe_identity=False)
+    )
+    assert sgx.tee == "sgx" and sgx.tcb_status == "UpToDate"
+    with pytest.raises(VerificationFailed) as info:
+        verify_enarx_tdx_evidence(pki.enarx_tdx_evidence(spki, collateral=False), spki_der=spki, options=options, policy=DcapPolicy())
+    assert info.value.code == "dcap.collateral.missing"

@@ -135,3 +135,19 @@ def test_full_verification_of_mutated_quotes(data: bytes) -> None:
     """Parse -> verify -> TCB -> policy on damaged real quotes: typed refusals only."""
     options = VerifyOptions(now=GO_TDX_NOW, collateral=go_tdx_collateral())
     _typed_only(lambda d: verify_tdx_quote(d, options=options, policy=DcapPolicy(allow_debug=True)), data)
+
+
+_POLICY_KEYS = st.sampled_from(
+    ["accepted_tcb_statuses", "allowed_advisories", "allow_debug", "require_qe_identity", "mrenclave", "mrsigner",
+     "isv_prod_id", "min_isv_svn", "mrtd", "rtmr0", "mrconfigid", "mrowner", "bogus"]
+)  # fmt: skip
+_POLICY_VALUES = st.one_of(
+    st.booleans(), st.integers(-5, 70000), st.text(max_size=8), st.none(),
+    st.lists(st.one_of(st.text(max_size=8), st.sampled_from(["UpToDate", "Revoked", "aa" * 32, "bb" * 48]), st.integers()), max_size=3),
+)  # fmt: skip
+
+
+@FUZZ
+@given(st.dictionaries(_POLICY_KEYS, _POLICY_VALUES, max_size=5))
+def test_policy_loading(data: dict[str, object]) -> None:
+    _typed_only(DcapPolicy.from_mapping, data)  # type: ignore[arg-type]

@@ -355,6 +355,41 @@ class TestOnlyIntelPki:
         return signed + len(sig_raw).to_bytes(4, "little") + sig_raw
 
 
+    # --- whole Keep evidence
+
+    def enarx_tdx_evidence(
+        self, spki_der: bytes, *, body: abi.TdReportBody | None = None, version: int = 5, collateral: bool = True
+    ) -> bytes:
+        """What a configfs-tsm TDX Keep sends: our ``TdxEvidence`` binding ``spki_der``.
+
+        REPORTDATA = SHA-256(spki_der) || 0^32 (replacing ``body``'s); with ``collateral``, the
+        CRLs, TCB signing chain, TCB info and QE identity of this PKI travel inside.
+        """
+        from enarx.attestation.dcap.enarx import encode_enarx_tdx_evidence
+
+        body = replace(body or test_only_td_body(), report_data=hashlib.sha256(spki_der).digest() + bytes(32))
+        return encode_enarx_tdx_evidence(
+            self.quote(body, version=version),
+            crls=self.crls(),
+            tcb_signing_chain=self.tcb_signing_chain,
+            tcb_info=self.tcb_info("tdx"),
+            qe_identity=self.qe_identity("tdx"),
+            include_collateral=collateral,
+        )
+
+    def enarx_sgx_evidence(self, spki_der: bytes, *, body: abi.SgxReportBody | None = None) -> bytes:
+        """Enarx ``SgxEvidence`` (quote v3 + CRLs + TCB info) binding ``spki_der``."""
+        from enarx.attestation.dcap.enarx import encode_enarx_sgx_evidence
+
+        body = replace(body or test_only_sgx_body(), report_data=hashlib.sha256(spki_der).digest() + bytes(32))
+        return encode_enarx_sgx_evidence(
+            self.quote(body),
+            crls=[("test-only root CRL", self.crl("root")), ("test-only PCK CA CRL", self.crl("pck_ca"))],
+            tcb_signing_chain=self.tcb_signing_chain,
+            tcb_info=self.tcb_info("sgx"),
+        )
+
+
 def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
