@@ -57,7 +57,8 @@ The policy (--policy, TOML; Steward's steward.toml works too) says what is accep
 Without --policy the secure defaults apply (no debug, current TCB) but no measurement is
 pinned: the command then tells you what runs, not that it is what you expect.
 
-Exit status: 0 accepted, 3 refused (the code and reason are printed), 1 unreadable input.
+Exit status: 0 accepted; 3 refused (the code and reason are printed); 1 input that cannot be
+read, is not evidence, or is malformed (its code is printed too).
 """
 
 EPILOG = """\

@@ -31,9 +31,9 @@ ARK_GUID: Final = uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae")
 _NAMES: Final = {VCEK_GUID: "VCEK", VLEK_GUID: "VLEK", ASK_GUID: "ASK", ARK_GUID: "ARK"}
 
 ENTRY_SIZE: Final = 24
-#: The kernel hands back at most this much auxblob (SEV_FW_BLOB_MAX_SIZE is 0x4000 pages
-#: worth in practice); a bigger table is refused rather than walked.
-MAX_AUXBLOB_SIZE: Final = 0x4000 * 4096
+#: The kernel's certificate buffer for an extended report is a few pages (SEV_FW_BLOB_MAX_SIZE
+#: is 16 KiB); a table four times that is refused rather than walked.
+MAX_AUXBLOB_SIZE: Final = 64 * 1024
 MAX_ENTRIES: Final = 64
 #: The configfs-tsm ``provider`` attribute for SEV-SNP guests.
 PROVIDER: Final = "sev_guest"
