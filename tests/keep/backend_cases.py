@@ -66,5 +66,5 @@ def amd_options(signer: TestOnlyAmdSigner) -> VerifyOptions:
     return signer.options(NOW, collateral=Collateral(certificates=(signer.ask,)))
 
 
-def intel_options(pki: TestOnlyIntelPki, collateral: Collateral = Collateral()) -> VerifyOptions:
-    return VerifyOptions(now=NOW, extra_roots=(pki.root,), trust_vendor_roots=False, collateral=collateral)
+def intel_options(pki: TestOnlyIntelPki, collateral: Collateral | None = None) -> VerifyOptions:
+    return VerifyOptions(now=NOW, extra_roots=(pki.root,), trust_vendor_roots=False, collateral=collateral or Collateral())

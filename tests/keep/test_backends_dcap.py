@@ -16,7 +16,13 @@ from enarx.attestation.options import Collateral
 from enarx.attestation.policy import AttestationPolicy
 from enarx.keep.backends import BackendError, HostCache, SgxBackend, TdxBackend
 from enarx.keep.backends.cachefmt import decode_tcb_package
-from tests.keep.backend_cases import T0, dcap_report_data, intel_options, make_csr, write_intel_cache
+from tests.keep.backend_cases import (
+    T0,
+    dcap_report_data,
+    intel_options,
+    make_csr,
+    write_intel_cache,
+)
 from tests.keep.tsm_sim import SimulatedGramine, SimulatedTsm, tdx_generator
 
 MR_TD = b"\x5a" * 48

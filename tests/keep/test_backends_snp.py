@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from enarx.attestation.csr import OID_EVIDENCE_SNP, decode_snp_evidence, encode_snp_evidence, verify_enarx_csr
+from enarx.attestation.csr import (
+    OID_EVIDENCE_SNP,
+    decode_snp_evidence,
+    encode_snp_evidence,
+    verify_enarx_csr,
+)
 from enarx.attestation.errors import VerificationFailed
 from enarx.attestation.policy import AttestationPolicy
 from enarx.attestation.snp.abi import Report
