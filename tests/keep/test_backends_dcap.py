@@ -176,3 +176,12 @@ def test_sgx_quote_for_other_data_is_refused(tmp_path: Path, pki: TestOnlyIntelP
     with pytest.raises(BackendError) as info:
         SgxBackend(attestation_dev=gramine.dev, cache=HostCache(tmp_path / "cache"), fs=gramine).evidence(dcap_report_data(key))
     assert info.value.code == "sgx.report_data"
+
+
+def test_simulated_tdx_keep_helper(tmp_path: Path, pki: TestOnlyIntelPki, key: ec.EllipticCurvePrivateKey) -> None:
+    from tests.keep.tsm_sim import simulated_tdx_backend
+
+    tdx, _ = simulated_tdx_backend(tmp_path, pki, mr_td=MR_TD)
+    assert tdx.available()
+    verdict = verify_enarx_csr(make_csr(key, tdx.evidence(dcap_report_data(key))), options=intel_options(pki), policy=AttestationPolicy()).verdict
+    assert verdict.measurement == MR_TD

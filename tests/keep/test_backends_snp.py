@@ -206,3 +206,13 @@ def test_checks_pass_in_a_simulated_snp_guest(sim: SimulatedTsm, cache: HostCach
     assert snp.available()
     assert sim.reports == 0  # probing the provider asks the TEE nothing
     assert sim.removed == sim.created and len(sim.created) == 2
+
+
+def test_simulated_keep_helpers(tmp_path: Path, signer: TestOnlyAmdSigner, key: ec.EllipticCurvePrivateKey) -> None:
+    from tests.keep.tsm_sim import simulated_snp_backend
+
+    snp, sim = simulated_snp_backend(tmp_path, signer)
+    assert snp.available()
+    evidence = snp.evidence(snp_report_data(key))
+    assert verify_enarx_csr(make_csr(key, evidence), options=amd_options(signer), policy=AttestationPolicy()).verdict.tee == "snp"
+    assert sim.reports == 2  # outblob and auxblob reads

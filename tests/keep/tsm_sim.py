@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from enarx.attestation.dcap.testing import TestOnlyIntelPki, test_only_sgx_body, test_only_td_body
 from enarx.attestation.snp.tsm import build_tsm
 from enarx.attestation.testing import TestOnlyAmdSigner
+from enarx.keep.backends import HostCache, SnpBackend, TdxBackend
 from enarx.keep.backends.pseudofs import OsFs
 
 Generator = Callable[[bytes, int | None], tuple[bytes, bytes]]
@@ -163,3 +164,28 @@ def tdx_generator(pki: TestOnlyIntelPki, **body_fields: object) -> Generator:
 
 def measurement(label: str) -> bytes:
     return hashlib.sha384(label.encode()).digest()
+
+
+# --- whole simulated Keeps, for tests that need a working backend ------------------------------
+
+
+def simulated_snp_backend(base: Path, signer: TestOnlyAmdSigner, **report_fields: object) -> tuple[SnpBackend, SimulatedTsm]:
+    """An ``snp`` backend in a simulated SEV-SNP guest with a filled host cache under ``base``.
+
+    Its evidence verifies with ``signer.options(now, collateral=Collateral(certificates=(signer.ask,)))``.
+    """
+    from tests.keep.backend_cases import write_amd_cache
+
+    sim = SimulatedTsm(base / "tsm" / "report", "sev_guest", snp_generator(signer, **report_fields))  # type: ignore[arg-type]
+    write_amd_cache(base / "cache", signer)
+    return SnpBackend(tsm_root=sim.root, cache=HostCache(base / "cache"), fs=sim), sim
+
+
+def simulated_tdx_backend(base: Path, pki: TestOnlyIntelPki, **body_fields: object) -> tuple[TdxBackend, SimulatedTsm]:
+    """A ``tdx`` backend in a simulated TD whose cache carries the collateral: its evidence
+    verifies with ``VerifyOptions(now, extra_roots=(pki.root,), trust_vendor_roots=False)``."""
+    from tests.keep.backend_cases import write_intel_cache
+
+    sim = SimulatedTsm(base / "tsm" / "report", "tdx_guest", tdx_generator(pki, **body_fields))
+    write_intel_cache(base / "cache", pki, "tdx")
+    return TdxBackend(tsm_root=sim.root, cache=HostCache(base / "cache"), fs=sim), sim
