@@ -216,3 +216,28 @@ def test_simulated_keep_helpers(tmp_path: Path, signer: TestOnlyAmdSigner, key: 
     evidence = snp.evidence(snp_report_data(key))
     assert verify_enarx_csr(make_csr(key, evidence), options=amd_options(signer), policy=AttestationPolicy()).verdict.tee == "snp"
     assert sim.reports == 2  # outblob and auxblob reads
+
+
+def test_the_kernel_refusing_a_write_is_tsm_refused(sim: SimulatedTsm) -> None:
+    from enarx.keep.backends.configfs_tsm import TsmClient
+
+    with pytest.raises(BackendError) as info:
+        TsmClient(sim.root, fs=sim).report(bytes(65), provider="sev_guest")  # the kernel takes at most 64
+    assert info.value.code == "tsm.refused" and info.value.hint is not None
+    assert sim.removed == sim.created and sim.reports == 0
+
+
+def test_os_fs_on_a_plain_directory(tmp_path: Path) -> None:
+    from enarx.keep.backends.pseudofs import OS_FS
+
+    entry = tmp_path / "entry"
+    OS_FS.mkdir(entry)
+    assert OS_FS.is_dir(entry) and not OS_FS.exists(entry / "inblob")
+    (entry / "inblob").write_bytes(b"old contents, longer")
+    OS_FS.write(entry / "inblob", b"new")
+    assert OS_FS.read(entry / "inblob") == b"new"  # no O_TRUNC on configfs is needed, but no O_APPEND either
+    with pytest.raises(FileNotFoundError):
+        OS_FS.write(entry / "missing", b"x")  # never creates attributes
+    (entry / "inblob").unlink()
+    OS_FS.rmdir(entry)
+    assert not OS_FS.exists(entry) and not OS_FS.is_dir(entry)

@@ -16,6 +16,7 @@ import socket
 import ssl
 from collections.abc import Callable
 
+from enarx.wasi.abi import SDFLAGS_WR
 from enarx.wasi.errno import Errno, WasiError, from_os_error
 from enarx.wasi.files import WasiFile
 from enarx.wasi.sockets import ListenerFile, SocketFile
@@ -65,6 +66,9 @@ class TlsStream(SocketFile):
             except ssl.SSLWantWriteError:
                 self.wait(write=True)
                 continue
+            except ssl.SSLCertVerificationError as exc:
+                reason = f"certificate verify failed: {exc.verify_message}"
+                raise WasiError(Errno.CONNABORTED, f"TLS handshake with {self.name} failed: {reason}") from None
             except ssl.SSLError as exc:
                 raise WasiError(Errno.CONNABORTED, f"TLS handshake with {self.name} failed: {exc.reason or exc}") from None
             except OSError as exc:
@@ -130,8 +134,24 @@ class TlsStream(SocketFile):
         # Decrypted bytes already inside the TLS object: the socket may never poll readable.
         return len(self._peeked) + (self.ssl_sock.pending() if self.established else 0)
 
+    def close_notify(self) -> None:
+        """Send TLS close_notify, so a peer can tell the end of the stream from a truncation."""
+        if not self.established:
+            return
+        try:
+            self.ssl_sock.unwrap()
+        except (ssl.SSLError, OSError, ValueError):
+            pass  # the notify went out with the first call; the peer's answer is not awaited
+
     def shutdown(self, how: int) -> None:
+        if how & SDFLAGS_WR:
+            self.close_notify()
+            self.established = False
         super().shutdown(how)
+
+    def close(self) -> None:
+        self.close_notify()
+        super().close()
 
 
 class TlsListener(ListenerFile):
