@@ -290,6 +290,7 @@ class Registry:
             verifier.finish()
         except BaseException:
             writer.abort()
+            verifier.close()
             raise
         children: list[tuple[str, str]] = []
         if is_dir:
@@ -300,7 +301,7 @@ class Registry:
                 raise bad_request(f"{where}: {exc}", "registry.tree") from exc
             prefix = f"{path}/" if path else ""
             children = [(prefix + name, e.to_bytes().decode()) for name, e in entries.items()]
-        key = await run_in_threadpool(writer.commit)
+        key = await run_in_threadpool(writer.commit, verifier.sha256)
         await self._db(self.meta.create_node, user, repo, tag, path, NodeRow(meta.to_bytes().decode(), key), children)
         return Response(status_code=201)
 

@@ -1,7 +1,8 @@
 """Where node contents live: content-addressed blobs, written so a crash leaves nothing visible.
 
-A blob's key is the hex SHA-256 of its bytes, computed by the writer itself (not taken from
-the client), so identical files are stored once and a key always names its content.
+A blob's key is the hex SHA-256 of its bytes, computed by the service while the upload
+streamed (``verify.StreamVerifier``; never taken from the client), so identical files are
+stored once and a key always names its content.
 
 * :class:`FileBlobStore` (the default): ``<root>/tmp/`` receives the upload; on commit the
   file is fsynced and renamed to ``<root>/sha256/<2 hex>/<62 hex>``, and the directory is
@@ -13,7 +14,6 @@ the client), so identical files are stored once and a key always names its conte
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import tempfile
@@ -30,7 +30,7 @@ SPOOL_IN_MEMORY = 8 << 20
 
 class BlobWriter(Protocol):
     def write(self, chunk: bytes) -> None: ...
-    def commit(self) -> str: ...  # returns the key (hex sha-256)
+    def commit(self, key: str) -> str: ...  # key: the hex sha-256 the caller computed of the bytes
     def abort(self) -> None: ...
 
 
@@ -53,15 +53,12 @@ class _FileWriter:
         fd, name = tempfile.mkstemp(dir=store.tmp, prefix="upload-")
         self._file: IO[bytes] = os.fdopen(fd, "wb")
         self._path = Path(name)
-        self._hash = hashlib.sha256()
         self._done = False
 
     def write(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
         self._file.write(chunk)
 
-    def commit(self) -> str:
-        key = self._hash.hexdigest()
+    def commit(self, key: str) -> str:
         final = self._store.path_for(key)
         try:
             self._file.flush()
@@ -145,14 +142,12 @@ class _S3Writer:
     def __init__(self, store: S3BlobStore) -> None:
         self._store = store
         self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed on commit/abort)
-        self._hash = hashlib.sha256()
 
     def write(self, chunk: bytes) -> None:
-        self._hash.update(chunk)
         self._spool.write(chunk)
 
-    def commit(self) -> str:
-        key = self._hash.hexdigest()
+    def commit(self, key: str) -> str:
+        _check_key(key)
         try:
             if not self._store.exists(key):
                 self._spool.seek(0)

@@ -15,14 +15,7 @@ from typing import Any
 
 import httpx
 
-from enarx.identity.digests import (
-    MEDIA_DIRECTORY,
-    Entry,
-    Tree,
-    build_tree,
-    format_content_digest,
-    media_type,
-)
+from enarx.identity.digests import Entry, Tree, format_content_digest, tree_nodes
 from enarx.registry.errors import RegistryError
 from enarx.registry.names import API_PREFIX
 from enarx.registry.repoconfig import RepoConfig
@@ -30,7 +23,7 @@ from enarx.registry.signing import ENTRY_MEDIA, JWS_MEDIA, sign_entry
 
 # (name, bytes done, bytes total): called as bytes move.
 Progress = Callable[[str, int, int], None]
-UPLOAD_CHUNK = 256 * 1024
+UPLOAD_CHUNK = 1 << 20
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
@@ -93,10 +86,11 @@ class RegistryClient:
         return response
 
     def put(self, path: str, data: bytes, media: str, what: str, progress: Progress | None = None,
-            digest: bool = True) -> httpx.Response:
-        headers = {"Content-Type": media, "Content-Length": str(len(data))}
-        if digest:
-            headers["Content-Digest"] = format_content_digest(Entry.of(data, media).digest)
+            entry: Entry | None = None) -> httpx.Response:
+        """PUT ``data`` stating its metadata; ``entry`` saves rehashing bytes already hashed."""
+        entry = entry or Entry.of(data, media)
+        headers = {"Content-Type": media, "Content-Length": str(len(data)),
+                   "Content-Digest": format_content_digest(entry.digest)}
         return self.request("PUT", path, what, content=_chunks(data, what, progress), headers=headers)
 
     # -- users and repositories -----------------------------------------------------------
@@ -131,37 +125,22 @@ class RegistryClient:
         """Upload a package as Drawbridge's client does: the tag entry, then the tree, parents
         first. A node the server already holds with the same metadata (a resumed publish) is
         skipped; the tag becomes visible when its last node lands."""
-        tree = build_tree(files)
-        entry = tree.entry.to_bytes()
+        nodes = tree_nodes(files)
+        root = nodes[0][2]
+        entry = root.to_bytes()
         base = f"/{user}/{repo}/_tag/{tag}"
         if signing_key is not None:
             self.put(base, sign_entry(entry, signing_key), JWS_MEDIA, f"publish {user}/{repo}:{tag}")
         else:
             self.put(base, entry, ENTRY_MEDIA, f"publish {user}/{repo}:{tag}")
-        for path, data, media in _nodes(files):
+        for path, data, node in nodes:
             url = f"{base}/tree" + (f"/{path}" if path else "")
             try:
-                self.put(url, data, media, f"upload /{path}", progress)
+                self.put(url, data, node.type, f"upload /{path}", progress, node)
             except RegistryError as exc:
                 if exc.status != 409:
                     raise
-        return tree
-
-
-def _nodes(files: Mapping[str, bytes]) -> Iterator[tuple[str, bytes, str]]:
-    """Every node of the tree, parents before children (the root directory first)."""
-    dirs: dict[str, dict[str, bytes]] = {"": {}}
-    for path in files:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            dirs.setdefault("/".join(parts[:i]), {})
-    for d in sorted(dirs, key=lambda p: (p.count("/") if p else -1, p)):
-        prefix = f"{d}/" if d else ""
-        sub = {p[len(prefix):]: data for p, data in files.items() if p.startswith(prefix)}
-        yield d, build_tree(sub).directory, MEDIA_DIRECTORY
-        for name in sorted(sub):
-            if "/" not in name:
-                yield prefix + name, sub[name], media_type(name)
+        return Tree(nodes[0][1], root)
 
 
 def _chunks(data: bytes, name: str, progress: Progress | None) -> Iterator[bytes]:

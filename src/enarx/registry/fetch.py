@@ -152,12 +152,15 @@ def _get(client: RegistryClient, url: str, expected: Entry | None, limit: int, w
                 check_entry(expected, got, what)
             verifier = StreamVerifier(got.digest, got.length, limit, what)
             chunks = []
-            for chunk in response.iter_raw():
-                verifier.update(chunk)
-                chunks.append(chunk)
-                if progress:
-                    progress(what, verifier.received, got.length)
-            verifier.finish()
+            try:
+                for chunk in response.iter_raw():
+                    verifier.update(chunk)
+                    chunks.append(chunk)
+                    if progress:
+                        progress(what, verifier.received, got.length)
+                verifier.finish()
+            finally:
+                verifier.close()
     except httpx.HTTPError as exc:
         raise RegistryError(f"fetch {what}: {exc}", status=0, code="registry.unreachable") from exc
     except VerificationError:

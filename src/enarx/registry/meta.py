@@ -78,8 +78,12 @@ def _unique_violation(exc: BaseException) -> bool:
 class MetaStore:
     """The metadata database; thread-safe (a connection per thread)."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, *, sqlite_synchronous: str = "NORMAL") -> None:
         self.database = database
+        # WAL with synchronous=NORMAL never corrupts or half-applies a transaction; a power cut
+        # may lose the last few commits, which a publisher sees as a failed PUT to retry (blobs
+        # are fsynced before their row commits, so a row never names a missing blob).
+        self._synchronous = sqlite_synchronous.upper()
         self.postgres = database.startswith(("postgresql://", "postgres://"))
         self._local = threading.local()
         self._all: list[Any] = []
@@ -104,7 +108,7 @@ class MetaStore:
             else:
                 conn = sqlite3.connect(self.database, timeout=30.0, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute(f"PRAGMA synchronous={self._synchronous}")
                 conn.execute("PRAGMA busy_timeout=30000")
         except Exception as exc:  # sqlite3.Error, psycopg.Error: one boundary for both engines
             raise RegistryError(f"metadata database unavailable: {exc}", status=503, code="registry.storage") from exc
