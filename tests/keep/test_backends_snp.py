@@ -235,7 +235,7 @@ def test_os_fs_on_a_plain_directory(tmp_path: Path) -> None:
     assert OS_FS.is_dir(entry) and not OS_FS.exists(entry / "inblob")
     (entry / "inblob").write_bytes(b"old contents, longer")
     OS_FS.write(entry / "inblob", b"new")
-    assert OS_FS.read(entry / "inblob") == b"new"  # no O_TRUNC on configfs is needed, but no O_APPEND either
+    assert OS_FS.read(entry / "inblob") == b"new"  # replaced, not overwritten in place
     with pytest.raises(FileNotFoundError):
         OS_FS.write(entry / "missing", b"x")  # never creates attributes
     (entry / "inblob").unlink()

@@ -1,4 +1,4 @@
-"""The five file operations a backend performs on kernel or Gramine pseudo-files.
+"""The six file operations a backend performs on kernel or Gramine pseudo-files.
 
 configfs-tsm and Gramine's ``/dev/attestation`` are files whose contents the kernel (or the
 Gramine runtime) computes when they are read. Backends reach them only through this
@@ -26,12 +26,12 @@ class PseudoFs(Protocol):
 
     def exists(self, path: Path) -> bool: ...
 
-    def writable(self, path: Path) -> bool: ...
-
 
 class OsFs:
     """Plain system calls. Writes are one ``write(2)``: configfs binary attributes take the
-    whole value per open, and a short write would leave a truncated ``inblob``."""
+    whole value per open, and a short write would leave a truncated ``inblob``. ``O_TRUNC``
+    is what a shell's ``>`` does to configfs and Gramine files (harmless there) and makes a
+    shorter value replace a longer one on an ordinary file."""
 
     def mkdir(self, path: Path) -> None:
         os.mkdir(path)
@@ -45,7 +45,7 @@ class OsFs:
             return f.read()
 
     def write(self, path: Path, data: bytes) -> None:
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
         try:
             written = os.write(fd, data)
         finally:
@@ -64,9 +64,6 @@ class OsFs:
             return path.exists()
         except OSError:
             return False
-
-    def writable(self, path: Path) -> bool:
-        return os.access(path, os.W_OK)
 
 
 OS_FS: Final = OsFs()
