@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyasn1.codec.der import encoder
 from pyasn1.type import univ
 
@@ -37,6 +39,7 @@ from enarx.keep.backends.cachefmt import (
     encode_tcb_package,
 )
 from enarx.keep.backends.choose import UnloadableBackend
+from enarx.keep.backends.snp import build_snp_evidence
 from tests.keep.backend_cases import T0
 
 
@@ -260,3 +263,40 @@ def test_facade_exports_exactly_its_public_names() -> None:
     public = {n for n, v in vars(facade).items() if not n.startswith("_") and not isinstance(v, type(facade))}
     assert set(facade.__all__) == public
     assert len(facade.__all__) == len(set(facade.__all__))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_cache_decoders_raise_only_backend_errors(data: bytes) -> None:
+    for decode in (decode_crl_list, decode_tcb_package):
+        try:
+            decode(data)
+        except BackendError as exc:
+            assert exc.code == "cache.malformed"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=1300), st.binary(min_size=1184, max_size=1184)), st.binary(max_size=200))
+def test_snp_evidence_builder_raises_only_backend_errors(outblob: bytes, auxblob: bytes) -> None:
+    # report_data (offset 0x50) taken from the blob itself, so parsing goes past the binding check.
+    try:
+        build_snp_evidence(outblob, auxblob, outblob[0x50:0x90].ljust(64, b"\0"))
+    except BackendError as exc:
+        assert exc.code in ("snp.outblob", "tsm.report_data", "snp.unsigned", "snp.vcek.missing")
+
+
+def test_nil_csr_verifies_only_where_nil_is_allowed() -> None:
+    nil_module = pytest.importorskip("enarx_debug.nil", reason="the enarx-debug distribution is not installed")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from enarx.attestation.csr import verify_enarx_csr
+    from enarx.attestation.errors import PolicyViolation
+    from enarx.attestation.options import VerifyOptions
+    from enarx.attestation.policy import AttestationPolicy
+    from tests.keep.backend_cases import NOW, dcap_report_data, make_csr
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = make_csr(key, nil_module.NilBackend().evidence(dcap_report_data(key)))
+    assert verify_enarx_csr(csr, options=VerifyOptions(now=NOW), policy=AttestationPolicy(allow_nil=True)).verdict.tee == "nil"
+    with pytest.raises(PolicyViolation):
+        verify_enarx_csr(csr, options=VerifyOptions(now=NOW), policy=AttestationPolicy())
