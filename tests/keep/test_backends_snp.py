@@ -241,3 +241,23 @@ def test_os_fs_on_a_plain_directory(tmp_path: Path) -> None:
     (entry / "inblob").unlink()
     OS_FS.rmdir(entry)
     assert not OS_FS.exists(entry) and not OS_FS.is_dir(entry)
+
+
+def test_a_stale_attached_vcek_loses_to_a_fitting_cached_one(tmp_path: Path, signer: TestOnlyAmdSigner, key: ec.EllipticCurvePrivateKey) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from enarx.attestation.snp.tsm import build_tsm
+
+    stale = TestOnlyAmdSignerBuilder(key_label="stale", tcb=signer.tcb.__class__(bootloader=2, tee=0, snp=7, microcode=100)).build()
+
+    def host_with_a_stale_vcek(inblob: bytes, level: int | None) -> tuple[bytes, bytes]:
+        return build_tsm(signer.signed_report(report_data=inblob), vcek=stale.vcek.public_bytes(Encoding.DER))
+
+    sim = SimulatedTsm(tmp_path / "tsm", "sev_guest", host_with_a_stale_vcek)
+    write_amd_cache(tmp_path / "cache", signer, vcek=True)
+    value = SnpBackend(tsm_root=sim.root, cache=HostCache(tmp_path / "cache"), fs=sim).evidence(snp_report_data(key)).value
+    assert decode_snp_evidence(value).vcek == signer.vcek
+    # Without a fitting cached key the attached one is still sent, and the verifier names the mismatch.
+    write_amd_cache(tmp_path / "cache2", signer)
+    value = SnpBackend(tsm_root=sim.root, cache=HostCache(tmp_path / "cache2"), fs=sim).evidence(snp_report_data(key)).value
+    assert decode_snp_evidence(value).vcek == stale.vcek

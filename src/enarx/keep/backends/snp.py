@@ -70,14 +70,16 @@ def _endorsement_key(report: Report, entries: Sequence[CertTableEntry], cached: 
         raise BackendError(f"snp: the report is not signed (signing_key {report.signer_info.signing_key_name})", code="snp.unsigned", hint=HINT_REPORT)
     kind = "VCEK" if signing_key == SIGNING_KEY_VCEK else "VLEK"
     guid = VCEK_GUID if kind == "VCEK" else VLEK_GUID
-    # 1. The host's certificate table: the key the host says signed this report.
-    for entry in entries:
-        if entry.guid == guid:
-            return x509.load_der_x509_certificate(entry.data)  # parse_tsm already parsed it once
-    # 2. The cache: the key for this chip (hwID) and this REPORTED_TCB.
-    for cert in cached:
+    # The key for this chip (hwID) and this REPORTED_TCB: from the host's certificate table
+    # first, else from the cache. A host can attach a stale key (one from before a TCB update;
+    # steward#50), so a fitting cached key beats an attached key that does not fit, and an
+    # attached key that fits nothing is still sent: the verifier says precisely what is wrong.
+    attached = [x509.load_der_x509_certificate(e.data) for e in entries if e.guid == guid]  # parse_tsm parsed them once
+    for cert in (*attached, *cached):
         if _key_fits(cert, report, kind):
             return cert
+    if attached:
+        return attached[0]
     raise BackendError(
         f"snp: no {kind} for this report: the host attached none (auxblob) and the cache has none for its chip and reported TCB",
         code="snp.vcek.missing",
