@@ -111,6 +111,8 @@ def test_this_host_with_default_paths(no_plugins: None) -> None:
     assert "  ✘ configfs-tsm: /sys/kernel/config/tsm/report does not exist" in out
     assert "  ✘ Gramine attestation: /dev/attestation does not exist" in out
     assert out.count("✘ Backend:") == 3
+    doc = json.loads(run(["platform", "info", "--json"], {})[1])
+    assert [(b["backend"], b["available"]) for b in doc["backends"]] == [("snp", False), ("tdx", False), ("sgx", False)]
 
 
 def test_plugin_backends_are_listed_and_cannot_crash_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
