@@ -300,3 +300,14 @@ def test_nil_csr_verifies_only_where_nil_is_allowed() -> None:
     assert verify_enarx_csr(csr, options=VerifyOptions(now=NOW), policy=AttestationPolicy(allow_nil=True)).verdict.tee == "nil"
     with pytest.raises(PolicyViolation):
         verify_enarx_csr(csr, options=VerifyOptions(now=NOW), policy=AttestationPolicy())
+
+
+def test_report_data_for_is_enarx_binding(tmp_path: Path) -> None:
+    import hashlib
+
+    from enarx.keep.backends import report_data_for
+
+    snp, tdx, sgx = missing_release(tmp_path)
+    spki = b"0\x59 any SubjectPublicKeyInfo DER"
+    assert report_data_for(snp, spki) == hashlib.sha384(spki).digest() + bytes(16)
+    assert report_data_for(tdx, spki) == report_data_for(sgx, spki) == hashlib.sha256(spki).digest() + bytes(32)

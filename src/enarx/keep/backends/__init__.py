@@ -4,7 +4,14 @@
 ``nil`` only in the ``enarx-debug`` distribution. See docs/backends.md.
 """
 
-from enarx.keep.backends.base import REPORT_DATA_SIZE, Backend, BackendError, Check, Evidence
+from enarx.keep.backends.base import (
+    REPORT_DATA_SIZE,
+    Backend,
+    BackendError,
+    Check,
+    Evidence,
+    report_data_for,
+)
 from enarx.keep.backends.choose import (
     ENTRY_POINT_GROUP,
     all_backends,
@@ -37,5 +44,6 @@ __all__ = [
     "plugin_backends",
     "release_backends",
     "release_backends_from_env",
+    "report_data_for",
     "select_backend",
 ]

@@ -8,6 +8,7 @@ this ``report_data`` (:meth:`Backend.evidence`), as the CSR extension Enarx's St
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
@@ -78,3 +79,10 @@ def require_report_data(report_data: bytes, backend: str) -> bytes:
 
 def all_passed(checks: Sequence[Check]) -> bool:
     return bool(checks) and all(c.passed for c in checks)
+
+
+def report_data_for(backend: Backend, spki_der: bytes) -> bytes:
+    """Enarx's binding of a Keep key: SHA-384(SPKI DER) with a P-384 key (SNP), SHA-256(SPKI
+    DER) otherwise, zero-padded to 64 bytes (``identity/mod.rs`` in Enarx's exec-wasmtime)."""
+    digest = hashlib.sha384(spki_der).digest() if backend.key_curve == "P-384" else hashlib.sha256(spki_der).digest()
+    return digest.ljust(REPORT_DATA_SIZE, b"\0")
