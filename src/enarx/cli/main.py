@@ -25,6 +25,19 @@ COMMAND_MODULES = ("run", "config", "attest", "steward", "package", "registry", 
 LOG_LEVELS = ("error", "warning", "info", "debug", "trace")
 
 
+class _VersionAction(argparse.Action):
+    """``enarx --version`` names the build: the plugin lookup runs only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=str(kwargs.get("help", "")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from enarx.keep.plugins import build_name
+
+        sys.stdout.write(f"enarx {__version__} ({build_name()})\n")
+        parser.exit()
+
+
 def _modules_for(argv: Sequence[str]) -> Sequence[str]:
     """Only the command module the command line names: importing every command's
     dependencies (TLS, HTTP, crypto) would cost ``enarx run`` most of its start-up time."""
@@ -42,7 +55,7 @@ def build_parser(env: Environment, modules: Sequence[str] = COMMAND_MODULES) -> 
         prog="enarx",
         description="Run WebAssembly workloads in Keeps (TEEs) and prove what runs.",
     )
-    parser.add_argument("--version", action="version", version=f"enarx {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and build (release or debug)")
     parser.add_argument(
         "--log-level",
         choices=LOG_LEVELS,
