@@ -85,7 +85,7 @@ def _sha256(cert: x509.Certificate) -> bytes:
 fingerprint = _IdentityMemo(_sha256)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _pinned_fingerprints(roots: tuple[x509.Certificate, ...]) -> frozenset[bytes]:
     return frozenset(fingerprint(r) for r in roots)
 
@@ -105,19 +105,6 @@ def vendor_arks() -> tuple[x509.Certificate, ...]:
 def vendor_intermediates() -> tuple[x509.Certificate, ...]:
     """AMD's ASKs and ASVKs: candidates only, each must chain to a pinned ARK."""
     return tuple(x509.load_pem_x509_certificate(pem.encode()) for pem in _amd_certs.INTERMEDIATE_PEMS)
-
-
-@functools.cache
-def _intermediates_by_subject() -> dict[x509.Name, tuple[x509.Certificate, ...]]:
-    index: dict[x509.Name, tuple[x509.Certificate, ...]] = {}
-    for cert in vendor_intermediates():
-        index[cert.subject] = (*index.get(cert.subject, ()), cert)
-    return index
-
-
-def vendor_intermediates_for(issuer: x509.Name) -> tuple[x509.Certificate, ...]:
-    """AMD's intermediates named ``issuer`` (both Genoa ASKs share a name)."""
-    return _intermediates_by_subject().get(issuer, ())
 
 
 @functools.cache
