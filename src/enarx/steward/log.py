@@ -8,7 +8,9 @@ in its placeholder. Each thread gets its own connection; each write is one trans
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -131,6 +133,7 @@ class IssuanceLog:
         self._all: list[Any] = []
         self._lock = threading.Lock()
         self._sqlite_lock = threading.Lock()
+        self._lockfile: int | None = None
         self._ensure_schema()
 
     @property
@@ -179,15 +182,17 @@ class IssuanceLog:
                 with conn.transaction(), conn.cursor() as cur:
                     yield cur
             else:
-                # One writer at a time inside this process: SQLite's busy handler backs off by
-                # sleeping (up to 100 ms), which under 64 concurrent requests costs far more than
-                # waiting on a lock. Across processes (workers, the CLI) busy_timeout still applies.
+                # One writer at a time: SQLite's busy handler backs off by sleeping (up to
+                # 100 ms a try), which under concurrent requests costs far more than waiting on
+                # a lock that wakes the next writer at once. A thread lock within the process,
+                # an flock on "<db>.lock" across processes (uvicorn workers, the CLI).
                 self._sqlite_lock.acquire()
                 try:
+                    fcntl.flock(self._lock_fd(), fcntl.LOCK_EX)
                     cur = conn.cursor()
                     cur.execute("BEGIN IMMEDIATE")
                 except BaseException:
-                    self._sqlite_lock.release()
+                    self._unlock()
                     raise
                 try:
                     try:
@@ -197,7 +202,7 @@ class IssuanceLog:
                         raise
                     cur.execute("COMMIT")
                 finally:
-                    self._sqlite_lock.release()
+                    self._unlock()
         except StewardError:
             raise
         except Exception as exc:
@@ -210,6 +215,18 @@ class IssuanceLog:
             elif isinstance(exc, sqlite3.Error):
                 raise StewardError("log.unavailable", f"issuance log error: {exc}", status=503) from exc
             raise
+
+    def _lock_fd(self) -> int:
+        if self._lockfile is None:
+            self._lockfile = os.open(self.database + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._lockfile
+
+    def _unlock(self) -> None:
+        try:
+            if self._lockfile is not None:
+                fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+        finally:
+            self._sqlite_lock.release()
 
     def _drop_connection(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -298,3 +315,6 @@ class IssuanceLog:
             with suppress(Exception):
                 conn.close()
         self._local = threading.local()
+        if self._lockfile is not None:
+            os.close(self._lockfile)
+            self._lockfile = None
