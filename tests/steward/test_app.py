@@ -89,10 +89,15 @@ async def test_identity_names_and_claims(client: httpx.AsyncClient) -> None:
 
 
 async def test_requested_san_names_are_granted_when_ours(client: httpx.AsyncClient) -> None:
-    sans = [x509.DNSName("web.app.enarx.test"), x509.DNSName(adig_dns_name(APP_DIGEST, "enarx.test"))]
+    sans = [
+        x509.DNSName("web.app.enarx.test"),
+        x509.UniformResourceIdentifier("spiffe://enarx.test/app/web"),
+        x509.DNSName(adig_dns_name(APP_DIGEST, "enarx.test")),
+    ]
     r = await client.post("/v1/attest", content=nil_csr(with_claims=claims(), sans=sans), headers=PKCS10)
     assert r.status_code == 200, r.text
     assert "web.app.enarx.test" in r.json()["names"]["dns"]
+    assert r.json()["names"]["uri"] == ["spiffe://enarx.test/app/web"]
 
 
 async def test_v1_attest_der(client: httpx.AsyncClient) -> None:
