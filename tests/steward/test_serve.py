@@ -31,6 +31,12 @@ def test_embedded_steward_issues_over_loopback() -> None:
             assert r.status_code == 200, r.text
             root, intermediate, leaf = decode_pkipath(r.content)
             assert root == x509.load_pem_x509_certificate(steward.root_ca_path.read_bytes())
+            # The CRL distribution point names the embedded Steward itself, and answers.
+            [dp] = leaf.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+            crl_url = dp.full_name[0].value  # type: ignore[index]
+            assert crl_url == f"{steward.url}/v1/crl"
+            crl = x509.load_der_x509_crl(httpx.get(crl_url, timeout=10).content)
+            assert crl.is_signature_valid(intermediate.public_key())
             peer = verify_peer(
                 leaf, [intermediate], trust_anchors=[root], trust_domain="enarx.test", app="web",
                 now=leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2,

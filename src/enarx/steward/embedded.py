@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -80,6 +81,12 @@ def start_embedded_steward(
         workdir.mkdir(parents=True, exist_ok=True)
         now = (clock or (lambda: datetime.now(UTC)))()
         init_ca(workdir / "ca", now=now, curve=curve, test=True, common_name="Enarx embedded Steward", force=True)
+        # Bind first, so the URL (and the CRL distribution point under it) is known before
+        # the Steward is built, and no other process can take the port in between.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
         config_path = workdir / "steward.toml"
         config_path.write_text(
             'mode = "test"\n'
@@ -87,7 +94,8 @@ def start_embedded_steward(
             f"{extra_config}\n"
             "[server]\n"
             'host = "127.0.0.1"\n'
-            "port = 0\n"
+            f"port = {port}\n"
+            f'public_url = "http://127.0.0.1:{port}"\n'
             'ca_dir = "ca"\n'
             'database = "steward.db"\n'
             'sqlite_synchronous = "NORMAL"\n',
@@ -95,17 +103,17 @@ def start_embedded_steward(
         )
         config = load_config(config_path, {})
         steward = build_steward(config, clock=clock) if clock else build_steward(config)
-        server = uvicorn.Server(uvicorn.Config(steward.app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"))
-        thread = threading.Thread(target=server.run, name="enarx-embedded-steward", daemon=True)
+        server = uvicorn.Server(uvicorn.Config(steward.app, log_level="warning", access_log=False, lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="enarx-embedded-steward", daemon=True)
         thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
                 steward.close()
+                sock.close()
                 raise StewardError("embedded.start", "the embedded Steward did not start", status=500)
             time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
     except BaseException:
         if owns:
             shutil.rmtree(workdir, ignore_errors=True)
