@@ -160,6 +160,10 @@ BAD_INPUT = [
     ("bad claims", "/", nil_csr(extra=[(x509.UnrecognizedExtension(OID_ENARX_CLAIMS, b"\x0c\x02{}"), False)]), PKCS10, 400, "claims.version"),
     ("too many extensions", "/", nil_csr(extra=[(x509.UnrecognizedExtension(x509.ObjectIdentifier(f"1.2.3.{i}"), b""), False) for i in range(9)]), PKCS10, 400, "csr.extensions"),
     ("RSA key", "/", b"", PKCS10, 400, "csr.key"),  # body built below
+    ("huge junk SNP evidence", "/", b"", PKCS10, 400, None),  # body built below; the verifier's code
+    ("nil evidence not empty", "/", b"", PKCS10, 400, "nil.malformed"),  # body built below
+    ("unknown Enarx evidence OID", "/", nil_csr(evidence=False, extra=[(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.58270.1.99"), b""), False)]), PKCS10, 400, "csr.evidence.unknown"),
+    ("too many requested names", "/", nil_csr(with_claims=claims(), sans=[x509.DNSName(f"a{i}.app.enarx.test") for i in range(40)]), PKCS10, 400, "csr.san"),
 ]
 
 
@@ -182,18 +186,24 @@ def _rsa_csr() -> bytes:
 
 @pytest.mark.parametrize(("name", "path", "body", "headers", "status", "code"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
 async def test_bad_input_is_4xx_with_reason(
-    client: httpx.AsyncClient, name: str, path: str, body: bytes, headers: dict[str, str], status: int, code: str
+    client: httpx.AsyncClient, name: str, path: str, body: bytes, headers: dict[str, str], status: int, code: str | None
 ) -> None:
     if name == "critical claims":
         body = _critical_claims_csr()
     elif name == "RSA key":
         body = _rsa_csr()
+    elif name == "huge junk SNP evidence":
+        ext = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.58270.1.3"), b"\x30\x83" + b"\xff" * 600_000)
+        body = nil_csr(evidence=False, extra=[(ext, False)], key=ec.generate_private_key(ec.SECP384R1()))
+    elif name == "nil evidence not empty":
+        ext = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.58270.1.1"), b"junk")
+        body = nil_csr(evidence=False, extra=[(ext, False)])
     r = await client.post(path, content=body, headers=headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     problem = r.json()
-    assert problem["code"] == code and problem["status"] == status
-    assert problem["type"] == f"urn:enarx:steward:{code}" and problem["detail"]
+    assert problem["code"] == (code or problem["code"]) and problem["status"] == status
+    assert problem["type"] == f"urn:enarx:steward:{problem['code']}" and problem["detail"]
     assert client.steward.log.count() == 0  # type: ignore[attr-defined]
 
 

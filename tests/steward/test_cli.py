@@ -46,6 +46,8 @@ def test_init_serve_check_log_revoke(tmp_path: Path) -> None:
     (tmp_path / "steward.toml").write_text('mode = "test"\n')
     status, out, _ = run("steward", "serve", "--check", cwd=tmp_path)
     assert status == ExitStatus.OK and "mode test" in out and "log sqlite" in out
+    status, out, _ = run("steward", "serve", "--check", "--json", cwd=tmp_path)
+    assert json.loads(out)["trust_domain"] == "enarx.test" and json.loads(out)["clock_override"] is None
     log = IssuanceLog(str(tmp_path / "steward.db"))
     log.record([IssuanceRecord(
         serial=0xABC, issued_at=NOW, not_after=NOW, tee="nil", apps=("pay",), claims=None,

@@ -74,6 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
     )
     serve.add_argument("--config", type=Path, default=default_config, help=config_help)
     serve.add_argument("--check", action="store_true", help="validate the config and CA, print a summary, exit")
+    serve.add_argument("--json", action="store_true", help="with --check: print the summary as JSON")
     serve.set_defaults(handler=_serve)
 
     revoke = commands.add_parser(
@@ -120,6 +121,15 @@ def _serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
         steward = build_steward(config, clock=env.clock)
         try:
             policy = config.policy
+            if args.json:
+                summary = {
+                    "config": str(args.config), "mode": policy.mode, "trust_domain": policy.trust_domain,
+                    "applications": sorted(policy.applications), "log": steward.log.engine,
+                    "listen": f"{config.settings.host}:{config.settings.port}",
+                    "clock_override": policy.clock.isoformat() if policy.clock else None,
+                }
+                print(json.dumps(summary), file=env.stdout)
+                return ExitStatus.OK
             print(
                 f"{args.config}: ok: mode {policy.mode}, trust domain {policy.trust_domain}, "
                 f"{len(policy.applications)} application(s), log {steward.log.engine}, "
