@@ -114,7 +114,31 @@ class TlsStream(SocketFile):
                 raise from_os_error(exc) from exc
             if peek:
                 self._peeked = data
-            return data
+                return data
+            return self._drain(data, size)
+
+    def _drain(self, first: bytes, size: int) -> bytes:
+        """Add whatever else is readable now, without waiting.
+
+        One TLS record holds at most 16 KiB; a guest asking for 64 KiB would otherwise pay
+        a host call per record. Stops at the first would-block: never waits for more.
+        """
+        if not first or len(first) >= size:
+            return first
+        parts = [first]
+        got = len(first)
+        while got < size:
+            try:
+                more = self.ssl_sock.recv(size - got)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                break
+            except (ssl.SSLError, OSError):
+                break  # reported on the next call, after the bytes already read are delivered
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
 
     def send(self, data: memoryview) -> int:
         self.handshake()
