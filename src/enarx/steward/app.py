@@ -39,6 +39,8 @@ from enarx.steward.wire import (
 log = logging.getLogger("enarx.steward")
 
 PEM_CSR_TYPES = frozenset({MEDIA_PKCS10, "application/x-pem-file", "text/plain", "application/octet-stream"})
+# Bundles up to this many CSRs are verified on the event loop (about 5 ms each for SNP).
+INLINE_CSRS = 4
 # Past the limit we still read (and discard) this much, so the client gets its 413 instead of a
 # reset connection; beyond it the connection is simply closed.
 DRAIN_LIMIT = 64 << 20
@@ -78,7 +80,15 @@ def create_app(issuer: Issuer, *, limits: AppLimits | None = None, metrics: Stew
 
     async def issue(csrs: list[bytes]) -> list[Issued]:
         started = time.perf_counter()
-        issued = await run_in_threadpool(issuer.issue, csrs)
+        # Verifying and signing is CPU work under the GIL: on the event loop it costs less than
+        # handing it to a thread (threads only add GIL contention; measured 1.4-2x slower).
+        # Large bundles go to a thread so the loop keeps serving. The commit waits on disk or
+        # network, so it always runs in a thread; the response is built only after it.
+        if len(csrs) <= INLINE_CSRS:
+            issued = issuer.prepare(csrs)
+        else:
+            issued = await run_in_threadpool(issuer.prepare, csrs)
+        await run_in_threadpool(issuer.commit, issued)
         metrics.issue_seconds.observe(time.perf_counter() - started)
         for item in issued:
             metrics.issued.labels(tee=item.verdict.tee, mode=issuer.policy.mode).inc()

@@ -104,6 +104,16 @@ class Issuer:
 
     def issue(self, csrs: Sequence[bytes]) -> list[Issued]:
         """Issue for every CSR or for none; records are committed before this returns."""
+        issued = self.prepare(csrs)
+        self.commit(issued)
+        return issued
+
+    def commit(self, issued: Sequence[Issued]) -> None:
+        """Step 8: log every record in one transaction. Nothing may be sent before this returns."""
+        self.log.record([i.record for i in issued])
+
+    def prepare(self, csrs: Sequence[bytes]) -> list[Issued]:
+        """Steps 1-7: verify every CSR, then sign; nothing is logged (see :meth:`commit`)."""
         now = self.now()
         checked = [self._check(der, now) for der in csrs]
         issued: list[Issued] = []
@@ -152,7 +162,6 @@ class Issuer:
                 certificate_pem=cert.public_bytes(Encoding.PEM).decode("ascii"),
             )
             issued.append(Issued(cert, record, item.verdict, cert_claims, item.decision))
-        self.log.record([i.record for i in issued])
         return issued
 
     def _check(self, der: bytes, now: datetime) -> _Checked:
