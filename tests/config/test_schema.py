@@ -194,3 +194,25 @@ def test_config_schema_is_a_json_schema_with_every_kind() -> None:
     jsonschema.validate({"files": [{"kind": "listen", "name": "l", "port": 1}]}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"files": [{"kind": "listen", "name": "l", "port": 70000}]}, schema)
+
+
+def test_validated_configs_are_cached_until_anything_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import enarx.config.load as load_module
+
+    path = write(tmp_path, ENARX_DOC_EXAMPLE)
+    cache = tmp_path / "cache"
+    first = load_config(path, cache_dir=cache)
+    calls: list[object] = []
+    real_resolve = load_module.resolve
+    monkeypatch.setattr(load_module, "resolve", lambda *a, **k: calls.append(a) or real_resolve(*a, **k))
+    again = load_config(path, cache_dir=cache)
+    assert again.config == first.config and calls == []  # served from the cache
+    load_config(path, cache_dir=cache, overrides=["args=[]"])
+    load_config(path, cache_dir=cache, test=True)
+    path.write_text(ENARX_DOC_EXAMPLE.replace("12345", "12346"))
+    changed = load_config(path, cache_dir=cache)
+    assert len(calls) == 3  # overrides, test flag and content each miss
+    assert changed.config.files[3].port == 12346
+    path.write_text(ENARX_DOC_EXAMPLE.replace("12345", "70000"))
+    with pytest.raises(ConfigError):  # an invalid file is never answered from the cache
+        load_config(path, cache_dir=cache)

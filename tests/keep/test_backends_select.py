@@ -39,7 +39,7 @@ from enarx.keep.backends.cachefmt import (
     encode_tcb_package,
 )
 from enarx.keep.backends.choose import UnloadableBackend
-from enarx.keep.backends.snp import build_snp_evidence
+from enarx.keep.backends.snp_evidence import build_snp_evidence
 from tests.keep.backend_cases import T0
 
 

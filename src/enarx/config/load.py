@@ -7,6 +7,9 @@ position, and schema errors are placed by finding their key path in the source t
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -247,16 +250,64 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
     return best
 
 
+def _schema_stamp() -> str:
+    """Changes whenever the schema's source does, so a cached validation never outlives it."""
+    return hashlib.sha256(Path(__file__).with_name("schema.py").read_bytes()).hexdigest()
+
+
+def _cache_path(cache_dir: Path, raw: bytes, test: bool, overrides: Sequence[str]) -> Path:
+    material = json.dumps([raw.hex(), test, list(overrides), _schema_stamp()])
+    return cache_dir / "configs" / (hashlib.sha256(material.encode()).hexdigest() + ".json")
+
+
+def _cached_document(path: Path) -> tuple[dict[str, Any], bool] | None:
+    try:
+        entry = json.loads(path.read_text())
+        document, applied = entry["document"], entry["test_overlay_applied"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (document, bool(applied)) if isinstance(document, dict) else None
+
+
+def _store_document(path: Path, document: Mapping[str, Any], applied: bool) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"document": document, "test_overlay_applied": applied}))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the next run a validation
+
+
 def load_config(
-    path: Path | None, *, test: bool = False, overrides: Sequence[str] = ()
+    path: Path | None, *, test: bool = False, overrides: Sequence[str] = (), cache_dir: Path | None = None
 ) -> LoadedConfig:
-    """Load, overlay and validate an Enarx.toml; ``path=None`` gives Enarx's default (stdio)."""
+    """Load, overlay and validate an Enarx.toml; ``path=None`` gives Enarx's default (stdio).
+
+    With ``cache_dir``, a configuration validated before (same bytes, overrides, test flag
+    and schema) is taken from the cache: validating imports pydantic and builds the schema,
+    most of a warm start. Like the module cache, it belongs to the Keep's own filesystem.
+    """
     if path is None:
         if not overrides:
             return LoadedConfig(EffectiveConfig.from_document(DEFAULT_DOCUMENT), None, Path.cwd())
         data: dict[str, Any] = {"files": copy.deepcopy(DEFAULT_DOCUMENT["files"])}
         effective, applied = effective_data(data, test=test, overrides=overrides)
         return LoadedConfig(resolve(effective, source="<default>"), None, Path.cwd(), applied)
+    cached_at = None
+    if cache_dir is not None:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raw = None
+        if raw is not None and len(raw) <= MAX_CONFIG_BYTES:
+            cached_at = _cache_path(cache_dir, raw, test, overrides)
+            hit = _cached_document(cached_at)
+            if hit is not None:
+                return LoadedConfig(EffectiveConfig.from_document(hit[0]), path, path.resolve().parent, hit[1])
     data, text = read_toml(path)
     effective, applied = effective_data(data, test=test, overrides=overrides)
-    return LoadedConfig(resolve(effective, source=str(path), text=text), path, path.resolve().parent, applied)
+    config = resolve(effective, source=str(path), text=text)
+    if cached_at is not None:
+        _store_document(cached_at, config.document, applied)
+    return LoadedConfig(config, path, path.resolve().parent, applied)

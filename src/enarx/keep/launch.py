@@ -57,7 +57,9 @@ def launch(request: Launch, *, stderr: TextIO) -> RunOutcome:
     mode = request.mode
     if mode is not Mode.SECURE:
         require_debug(f"--{mode.value}")
-    loaded = request.loaded or load_config(request.config_path, test=mode is Mode.TEST, overrides=request.overrides)
+    loaded = request.loaded or load_config(
+        request.config_path, test=mode is Mode.TEST, overrides=request.overrides, cache_dir=request.cache_dir
+    )
     config = loaded.config
 
     needs_identity = mode is not Mode.UNSAFE or config.steward is not None or any(f.prot == "tls" for f in config.files)

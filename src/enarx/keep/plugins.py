@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from enarx.errors import EnarxError
 
@@ -65,14 +66,32 @@ class TestSteward(Protocol):
     def close(self) -> None: ...
 
 
-def entry_points(group: str) -> dict[str, str]:
-    """``name -> "module:attr"`` for every installed distribution's entry points in ``group``."""
-    found: dict[str, str] = {}
+@dataclass(frozen=True)
+class Distribution:
+    name: str
+
+
+@dataclass(frozen=True)
+class PluginEntry:
+    """One entry point, with the attributes of ``importlib.metadata.EntryPoint`` we use."""
+
+    name: str
+    value: str
+    dist: Distribution | None
+
+    def load(self) -> Any:
+        return load(self.value)
+
+
+def plugin_entries(group: str) -> list[PluginEntry]:
+    """Every installed distribution's entry points in ``group`` (first on ``sys.path`` wins)."""
+    found: dict[str, PluginEntry] = {}
     for entry in sys.path:
         base = Path(entry or ".")
         if not base.is_dir():
             continue
         for text_file in base.glob("*.dist-info/entry_points.txt"):
+            dist = Distribution(text_file.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
             section = None
             for raw in text_file.read_text(errors="replace").splitlines():
                 line = raw.strip()
@@ -80,8 +99,13 @@ def entry_points(group: str) -> dict[str, str]:
                     section = line[1:-1].strip()
                 elif section == group and "=" in line and not line.startswith(("#", ";")):
                     name, _, value = line.partition("=")
-                    found.setdefault(name.strip(), value.strip())
-    return found
+                    found.setdefault(name.strip(), PluginEntry(name.strip(), value.strip(), dist))
+    return list(found.values())
+
+
+def entry_points(group: str) -> dict[str, str]:
+    """``name -> "module:attr"`` for the entry points in ``group``."""
+    return {e.name: e.value for e in plugin_entries(group)}
 
 
 def load(reference: str) -> object:

@@ -9,9 +9,8 @@ as a failed backend, not a crash.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, Protocol
 
 from enarx.keep.backends.base import Backend, BackendError, Check, Evidence
 from enarx.keep.backends.configfs_tsm import DEFAULT_TSM_ROOT
@@ -19,8 +18,24 @@ from enarx.keep.backends.hostcache import DEFAULT_CACHE_ROOT, HostCache
 from enarx.keep.backends.sgx import DEFAULT_ATTESTATION_DEV, SgxBackend
 from enarx.keep.backends.snp import SnpBackend
 from enarx.keep.backends.tdx import TdxBackend
+from enarx.keep.plugins import plugin_entries
 
 ENTRY_POINT_GROUP: Final = "enarx.backends"
+
+
+class EntryPoint(Protocol):
+    """What we use of ``importlib.metadata.EntryPoint`` (our light reader gives the same)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def dist(self) -> Any: ...
+
+    def load(self) -> Any: ...
 #: Environment overrides of the paths (tests, containers that mount them elsewhere).
 ENV_TSM_ROOT: Final = "ENARX_TSM_ROOT"
 ENV_ATTESTATION_DEV: Final = "ENARX_ATTESTATION_DEV"
@@ -75,7 +90,7 @@ class UnloadableBackend:
 def plugin_backends(
     taken: Iterable[str] = (),
     *,
-    load: Callable[[], Iterable[EntryPoint]] = lambda: entry_points(group=ENTRY_POINT_GROUP),
+    load: Callable[[], Iterable[EntryPoint]] = lambda: plugin_entries(ENTRY_POINT_GROUP),
 ) -> list[Backend]:
     """Backends registered by installed plugins; each entry point is a callable returning one."""
     seen = set(taken)

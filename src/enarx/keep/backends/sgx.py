@@ -14,10 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final, TypeVar
 
-from enarx.attestation.dcap.enarx import OID_EVIDENCE_SGX
 from enarx.keep.backends.base import BackendError, Check, Evidence, all_passed, require_report_data
 from enarx.keep.backends.hostcache import HostCache
-from enarx.keep.backends.intel import build_sgx_evidence
 from enarx.keep.backends.pseudofs import OS_FS, PseudoFs
 
 DEFAULT_ATTESTATION_DEV: Final = Path("/dev/attestation")
@@ -57,6 +55,10 @@ class SgxBackend:
             raise BackendError(f"sgx: Gramine attestation type is {kind!r}, expected 'dcap'", code="sgx.attestation_type", hint=HINT_GRAMINE)
         self._io(lambda: self.fs.write(self.dev / "user_report_data", data), "write user_report_data")
         quote = self._io(lambda: self.fs.read(self.dev / "quote"), "read quote")
+        # The DCAP encoders load only when evidence is made, not to list or pick backends.
+        from enarx.attestation.dcap.enarx import OID_EVIDENCE_SGX
+        from enarx.keep.backends.intel import build_sgx_evidence
+
         return Evidence(oid=OID_EVIDENCE_SGX, value=build_sgx_evidence(quote, data, collateral))
 
     # ---

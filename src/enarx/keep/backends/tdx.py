@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from enarx.attestation.dcap.enarx import OID_EVIDENCE_TDX
 from enarx.keep.backends.base import Check, Evidence, all_passed, require_report_data
 from enarx.keep.backends.configfs_tsm import DEFAULT_TSM_ROOT, PROVIDER_TDX, TsmClient
 from enarx.keep.backends.hostcache import HostCache
-from enarx.keep.backends.intel import build_tdx_evidence
 from enarx.keep.backends.probe import provider_check, tsm_root_check
 from enarx.keep.backends.pseudofs import OS_FS, PseudoFs
 
@@ -44,4 +42,8 @@ class TdxBackend:
         data = require_report_data(report_data, self.name)
         collateral = self.cache.intel_collateral("tdx", required=False)
         tsm = self.client.report(data, provider=PROVIDER_TDX, auxblob=False)
+        # The DCAP encoders load only when evidence is made, not to list or pick backends.
+        from enarx.attestation.dcap.enarx import OID_EVIDENCE_TDX
+        from enarx.keep.backends.intel import build_tdx_evidence
+
         return Evidence(oid=OID_EVIDENCE_TDX, value=build_tdx_evidence(tsm.outblob, data, collateral))
