@@ -2,8 +2,9 @@
 
 Enarx's protocol (``GET /``, ``POST /``) byte for byte, and the project's versioned API
 (``/v1/...``, described by ``GET /openapi.json``). Every refusal is RFC 9457 problem+json;
-bad input is a 4xx, never a 5xx. The issuance itself runs in a worker thread (it is CPU and
-disk work) and the response is built only after the log committed.
+bad input is a 4xx, never a 5xx. Verification and signing run on the event loop (CPU work
+under the GIL), the log commit in a worker thread, and the response is built only after the
+log committed.
 """
 
 from __future__ import annotations
