@@ -80,10 +80,11 @@ def run(s: Served, *argv: str, token: bool = False, cache: Path | None = None) -
     return code, stdout.getvalue(), stderr.getvalue()
 
 
-def deploy(s: Served, target: str, cache: Path, *extra: str) -> subprocess.CompletedProcess[bytes]:
+def deploy(s: Served, target: str, cache: Path, *extra: str, unsafe: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """examples/hello writes to host stdout, which only an --unsafe (debug build) run permits."""
     env = dict(os.environ, ENARX_CA_BUNDLE=str(s.ca_file), XDG_CACHE_HOME=str(cache))
-    return subprocess.run([*enarx_command(), "deploy", target, *extra], capture_output=True, env=env, timeout=60,
-                          check=False)
+    argv = [*enarx_command(), "deploy", target, *extra, *(["--unsafe"] if unsafe else [])]
+    return subprocess.run(argv, capture_output=True, env=env, timeout=60, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +128,12 @@ def test_deploy_runs_the_package_by_pinned_slug(served: Served, published: str, 
     assert list((tmp_path / "enarx" / "packages").iterdir())
 
 
+def test_secure_deploy_refuses_an_insecure_package(served: Served, published: str, tmp_path: Path) -> None:
+    result = deploy(served, published, tmp_path, unsafe=False)
+    assert (result.returncode, result.stdout) == (ExitStatus.INSECURE, b"")
+    assert b"host-stdio" in result.stderr
+
+
 def test_private_package_needs_a_keep_certificate(served: Served, published: str, tmp_path: Path) -> None:
     target = f"{served.host}/alice/private:1.0.0"
     result = deploy(served, target, tmp_path)
@@ -163,3 +170,34 @@ def test_tampered_cache_entry_is_refetched_not_run(served: Served, published: st
     result = deploy(served, published, tmp_path)
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
     assert (entry / "Enarx.toml").read_bytes() == (HELLO / "Enarx.toml").read_bytes()
+
+
+def test_signed_publish_and_deploy_with_a_trusted_signer(served: Served, published: str, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    s = served
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = write(tmp_path / "sign.key", key.private_bytes(serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    pub_pem = write(tmp_path / "sign.pub", key.public_key().public_bytes(serialization.Encoding.PEM,
+                    serialization.PublicFormat.SubjectPublicKeyInfo))
+    other = write(tmp_path / "other.pub", ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    code, _, err = run(s, "repo", "register", f"{s.host}/alice/signed", "--require-signed", "--signer-key",
+                       str(pub_pem), token=True)
+    assert code == 0, err
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/signed:1.0.0", str(HELLO), token=True)
+    assert (code, "requires signed tags" in err) == (ExitStatus.ERROR, True)
+    code, _, err = run(s, "package", "publish", f"{s.host}/alice/signed:1.0.0", str(HELLO), "--sign-key",
+                       str(key_pem), token=True)
+    assert code == 0, err
+    code, out, _ = run(s, "package", "info", f"{s.host}/alice/signed:1.0.0")
+    assert (code, set(json.loads(out))) == (0, {"signed", "entry"})
+    target = f"{s.host}/alice/signed:1.0.0"
+    result = deploy(s, target, tmp_path / "c1")
+    assert (result.returncode, b"no trusted signer" in result.stderr) == (ExitStatus.REFUSED, True)
+    result = deploy(s, target, tmp_path / "c2", "--signer", str(other))
+    assert (result.returncode, b"no signature verifies" in result.stderr) == (ExitStatus.REFUSED, True)
+    result = deploy(s, target, tmp_path / "c3", "--signer", str(pub_pem), "--require-signed")
+    assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr

@@ -29,12 +29,17 @@ cached by tree digest; a pinned deploy of a cached package needs no network.
 
 examples:
   enarx package build ./hello
-  enarx deploy file://$PWD/hello
+  enarx deploy --unsafe file://$PWD/hello                          (hello uses host stdio)
   enarx deploy localhost:8080/alice/hello:1.0.0@sha-256:5f1c...   (pinned: the safest form)
   enarx deploy store.example/alice/payments:2.1.0 --signer alice.pub.pem --require-signed
 
-exit status: 3 the package failed verification (nothing ran); 1 it could not be fetched;
-otherwise as `enarx run` (the workload's own code, 125/126/134/137...).
+Like `enarx run`, deploy is secure by default: it refuses a package whose configuration is
+insecure (host stdio, plaintext TCP, host directories, no TEE) and names every reason; --test
+and --unsafe (debug build) allow them and the Keep's certificate records them. The slug and,
+for a signed tag, the signer's key digest go into the Keep's claims.
+
+exit status: 3 the package failed verification (nothing ran); 4 insecure deployment refused;
+1 it could not be fetched; otherwise as `enarx run` (the workload's own code, 125/126/134/137).
 """
 
 
@@ -46,7 +51,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("package", metavar="PACKAGE", help="file:// path, slug or tag URL (see below)")
-    parser.add_argument("--test", action="store_true", help="apply the package's [test] table (a test Steward)")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--test", action="store_true",
+                       help="run against a test Steward: the package's [test] table, or an embedded one "
+                       "(insecure features allowed and recorded; debug build only)")
+    modes.add_argument("--unsafe", action="store_true",
+                       help="permit insecure features (host stdio, plaintext TCP, no TEE); the certificate says "
+                       "so (debug build only)")
+    parser.add_argument("--backend", default=env.getenv("ENARX_BACKEND"),
+                        help="Keep backend: snp, tdx, sgx (or nil in the debug build) (env ENARX_BACKEND)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, as for enarx run")
     parser.add_argument("--no-cache", action="store_true", default=env.getenv("ENARX_NO_CACHE") == "1",
@@ -57,94 +70,111 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
 
 
 def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
-    from enarx.config.load import ConfigError
     from enarx.keep.engine import ModuleError
-    from enarx.keep.workload import SetupError
+    from enarx.keep.modes import InsecureDeployment
     from enarx.registry.errors import VerificationError
 
     try:
-        wasm, config_path, name = _resolve(args, env)
-        return _run(args, env, wasm, config_path, name)
+        wasm, config_path, name, slug, signer = _resolve(args, env)
+        return _run(args, env, wasm, config_path, name, slug, signer)
     except VerificationError as exc:
         print(f"enarx: error: {exc.message} (nothing was run)", file=env.stderr)
         return ExitStatus.REFUSED
     except ModuleError as exc:
         print(f"enarx: error: {exc}", file=env.stderr)
         return ExitStatus.MODULE_INVALID
-    except (ConfigError, SetupError) as exc:
+    except InsecureDeployment as exc:
         print(f"enarx: error: {exc}", file=env.stderr)
-        return ExitStatus.RUNTIME_ERROR
+        return ExitStatus.INSECURE
     except EnarxError as exc:
         print(f"enarx: error: {exc}", file=env.stderr)
-        return ExitStatus.ERROR
+        # A bad package or an unreachable registry is not the runtime failing to start a workload.
+        from enarx.package.build import PackageError
+        from enarx.registry.errors import RegistryError
+
+        return ExitStatus.ERROR if isinstance(exc, RegistryError | PackageError) else ExitStatus.RUNTIME_ERROR
 
 
-def _resolve(args: argparse.Namespace, env: Environment) -> tuple[bytes, Path | None, str]:
-    """The module, the Enarx.toml to use (None: stdio only) and a display name."""
+def _resolve(args: argparse.Namespace, env: Environment) -> tuple[bytes, Path | None, str, str | None, bytes | None]:
+    """The module, the Enarx.toml to use (None: stdio only), a display name, and for a registry
+    package its slug and signer (SHA-256 of the publisher key), which go into the Keep's claims."""
     from enarx.identity.digests import CONFIG_NAME, MODULE_NAME
-    from enarx.package.build import PackageError, build_package, check_files, check_module
+    from enarx.package.build import PackageError, build_package, check_files
 
     text: str = args.package
     if text.startswith("file://"):
         path = Path(unquote(urlsplit(text).path))
         if path.is_file():
-            wasm = path.read_bytes()
-            check_module(wasm, str(path))
-            return wasm, None, str(path)
+            return path.read_bytes(), None, str(path), None, None
         if not path.is_dir():
             raise PackageError(f"{path}: no such file or directory")
-        report = build_package(path, test=args.test, overrides=args.overrides)
-        _log_digests(text, report.tree.sha256, report.application_digest, report.deployment_digest, None)
-        return report.files[MODULE_NAME], path / CONFIG_NAME, str(path / MODULE_NAME)
+        report = build_package(path, test=args.test, overrides=args.overrides, compile_module=False)
+        _log_digests(text, report.tree.sha256, report.application_digest, report.deployment_digest)
+        return report.files[MODULE_NAME], path / CONFIG_NAME, str(path / MODULE_NAME), None, None
     if "://" in text and not text.startswith(("http://", "https://")):
         raise PackageError(f"{text!r}: unsupported scheme (use file://, https:// or a slug)")
 
-    directory, files, signer = _fetch(args, env, text)
+    directory, files, signer, slug = _fetch(args, env, text)
+    # The runner compiles (from its cache) and checks for _start and foreign imports itself;
+    # compiling here as well would double a cold start.
     check_files(files)
-    check_module(files[MODULE_NAME], f"{text} {MODULE_NAME}")
-    log.info("deploying %s%s", text, f" signed by {signer}" if signer else "")
-    return files[MODULE_NAME], (directory / CONFIG_NAME) if CONFIG_NAME in files else None, text
+    log.info("deploying %s%s", slug, f" signed by {signer}" if signer else "")
+    signer_digest = None
+    if signer:
+        from enarx.registry.signing import b64url_decode
+
+        signer_digest = b64url_decode(signer)  # the RFC 7638 thumbprint: SHA-256 of the key
+    return files[MODULE_NAME], (directory / CONFIG_NAME) if CONFIG_NAME in files else None, text, slug, signer_digest
 
 
-def _fetch(args: argparse.Namespace, env: Environment, text: str) -> tuple[Path, dict[str, bytes], str | None]:
+def _fetch(args: argparse.Namespace, env: Environment, text: str) -> tuple[Path, dict[str, bytes], str | None, str]:
     from enarx.package.cache import PackageCache
-    from enarx.registry.fetch import TrustPolicy, fetch_tag, fetch_tree
 
     scheme, host, tag_path, pin = parse_target(text, env)
-    policy = trust_policy(args, pin)
-    assert isinstance(policy, TrustPolicy)
+    user, repo, _, tag = tag_path.strip("/").split("/")
+    slug = f"{host}/{user}/{repo}:{tag}"
     cache = None if args.no_cache else PackageCache(env.cache_dir / "packages")
-    # A pinned, cached, unsigned-allowed package needs no network: the pin names the tree and
-    # the cache entry is re-hashed against it.
-    if cache is not None and pin is not None and not policy.require_signed and not policy.trusted_keys:
+    # A pinned, cached package needs no network (and no HTTP client): the pin names the tree
+    # and the cache entry is re-hashed against it. Signed tags still need the registry.
+    if cache is not None and pin is not None and not args.require_signed and not args.signer:
         hit = cache.load(pin)
         if hit is not None:
             log.info("using cached package sha-256:%s", pin.hex())
-            return hit[0], hit[1], None
+            return hit[0], hit[1], None, slug
+
+    from enarx.registry.fetch import TrustPolicy, fetch_tag, fetch_tree
+
+    policy = trust_policy(args, pin)
+    assert isinstance(policy, TrustPolicy)
     with make_client(args, scheme, host) as client:
         entry, signer = fetch_tag(client, tag_path, policy)
         digest = entry.digest["sha-256"]
         hit = cache.load(digest) if cache is not None else None
         if hit is not None:
-            return hit[0], hit[1], signer
+            return hit[0], hit[1], signer, slug
         with progress_bars(env) as progress:
             files = fetch_tree(client, tag_path, entry, progress)
     if cache is None:
         import tempfile
 
         directory = Path(tempfile.mkdtemp(prefix="enarx-deploy-"))
-        return PackageCache(directory).store(digest, files), files, signer
-    return cache.store(digest, files), files, signer
+        return PackageCache(directory).store(digest, files), files, signer, slug
+    return cache.store(digest, files), files, signer, slug
 
 
-def _run(args: argparse.Namespace, env: Environment, wasm: bytes, config_path: Path | None, name: str) -> int:
-    from enarx.config.load import load_config
-    from enarx.keep.engine import ModuleCache
-    from enarx.keep.runner import run_module
+def _run(args: argparse.Namespace, env: Environment, wasm: bytes, config_path: Path | None, name: str,
+         slug: str | None, signer: bytes | None) -> int:
+    """Run exactly as ``enarx run`` does (secure unless --test/--unsafe), with the slug and
+    signer added to the Keep's claims."""
+    from enarx.keep.launch import Launch, launch
+    from enarx.keep.modes import Mode
 
-    loaded = load_config(config_path, test=args.test, overrides=args.overrides)
-    cache = None if args.no_cache else ModuleCache(env.cache_dir / "modules")
-    outcome = run_module(wasm, loaded, cache=cache, name=name)
+    mode = Mode.TEST if args.test else Mode.UNSAFE if args.unsafe else Mode.SECURE
+    request = Launch(
+        wasm=wasm, name=name, config_path=config_path, mode=mode, overrides=args.overrides, backend=args.backend,
+        cache_dir=None if args.no_cache else env.cache_dir, environ=env.environ, slug=slug, signer=signer,
+    )
+    outcome = launch(request, stderr=env.stderr)
     if outcome.message:
         print(f"enarx: {outcome.message}", file=env.stderr)
         if outcome.backtrace:
@@ -152,6 +182,6 @@ def _run(args: argparse.Namespace, env: Environment, wasm: bytes, config_path: P
     return outcome.status
 
 
-def _log_digests(what: str, tree: bytes, app: bytes, deployment: bytes, signer: str | None) -> None:
-    log.info("deploying %s: tree sha-256:%s application sha-256:%s deployment sha-256:%s%s", what, tree.hex(),
-             app.hex(), deployment.hex(), f" signer {signer}" if signer else "")
+def _log_digests(what: str, tree: bytes, app: bytes, deployment: bytes) -> None:
+    log.info("deploying %s: tree sha-256:%s application sha-256:%s deployment sha-256:%s", what, tree.hex(),
+             app.hex(), deployment.hex())

@@ -11,12 +11,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enarx.cli.environment import Environment
-from enarx.registry.client import Progress, RegistryClient
 from enarx.registry.errors import RegistryError
 from enarx.registry.names import DEFAULT_HOST
+
+if TYPE_CHECKING:  # httpx costs a cold start; deploying a cached package needs none of it
+    from enarx.registry.client import Progress, RegistryClient
 
 # Transfers smaller than this finish before a progress bar would be worth drawing.
 PROGRESS_MIN_BYTES = 4 << 20
@@ -42,6 +44,8 @@ def default_host(env: Environment) -> str:
 
 
 def make_client(args: argparse.Namespace, scheme: str, host: str) -> RegistryClient:
+    from enarx.registry.client import RegistryClient
+
     verify: Any = True
     if args.ca_bundle is not None:
         import ssl

@@ -117,12 +117,15 @@ def effective_config(loaded: LoadedConfig) -> dict[str, Any]:
 
 
 def build_package(root: Path, *, test: bool = False, overrides: Sequence[str] = (),
-                  require_config: bool = True) -> PackageReport:
+                  require_config: bool = True, compile_module: bool = True) -> PackageReport:
+    """``compile_module=False`` skips compiling main.wasm, for callers that run it next (the
+    runner compiles it anyway, with its cache, and makes the same checks)."""
     files = read_package_dir(root)
     tree = check_files(files)
     if CONFIG_NAME not in files and require_config:
         raise PackageError(f"{root}: no {CONFIG_NAME} (`enarx config init` writes one)")
     loaded = load_config(root / CONFIG_NAME if CONFIG_NAME in files else None, test=test, overrides=overrides)
-    check_module(files[MODULE_NAME], str(root / MODULE_NAME))
+    if compile_module:
+        check_module(files[MODULE_NAME], str(root / MODULE_NAME))
     app = application_digest(files)
     return PackageReport(files, tree, app, deployment_digest(app, effective_config(loaded)), loaded)
