@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -45,17 +45,18 @@ from enarx.attestation.errors import (
     PolicyViolation,
     VerificationFailed,
 )
+from enarx.attestation.oids import (
+    OID_EVIDENCE_KVM,
+    OID_EVIDENCE_SGX,
+    OID_EVIDENCE_SNP,
+    OID_EVIDENCE_TDX,
+)
 from enarx.attestation.options import VerifyOptions
-from enarx.attestation.policy import AttestationPolicy
-from enarx.attestation.snp.abi import REPORT_SIZE
-from enarx.attestation.snp.certs import load_der_certificate
-from enarx.attestation.snp.validate import validate_report, verdict_of
-from enarx.attestation.snp.verify import verify_report
 from enarx.attestation.verdict import Verdict
 
-OID_EVIDENCE_KVM: Final = "1.3.6.1.4.1.58270.1.1"
-OID_EVIDENCE_SGX: Final = "1.3.6.1.4.1.58270.1.2"
-OID_EVIDENCE_SNP: Final = "1.3.6.1.4.1.58270.1.3"
+if TYPE_CHECKING:
+    from enarx.attestation.policy import AttestationPolicy
+
 _ENARX_ARC: Final = "1.3.6.1.4.1.58270.1."
 
 #: An Enarx SNP evidence blob is a VCEK, two CRLs and a report (about 4.5 KiB); anything far
@@ -82,11 +83,7 @@ class VerifiedCsr:
 
 
 def _evidence_oids() -> dict[str, str]:
-    oids = {OID_EVIDENCE_KVM: "nil", OID_EVIDENCE_SGX: "sgx", OID_EVIDENCE_SNP: "snp"}
-    tdx_oid = _dcap_attr("OID_EVIDENCE_TDX")
-    if isinstance(tdx_oid, str):
-        oids[tdx_oid] = "tdx"
-    return oids
+    return {OID_EVIDENCE_KVM: "nil", OID_EVIDENCE_SGX: "sgx", OID_EVIDENCE_SNP: "snp", OID_EVIDENCE_TDX: "tdx"}
 
 
 def _dcap_attr(name: str) -> Any:
@@ -250,6 +247,10 @@ def decode_snp_evidence(data: bytes) -> SnpEvidence:
         raise MalformedEvidence("snp.evidence.malformed", f"SNP evidence is not Enarx's Evidence DER: {exc}", field="evidence") from exc
     if len(entries) > MAX_CRLS:
         raise MalformedEvidence("snp.evidence.malformed", f"{len(entries)} CRLs, at most {MAX_CRLS}", field="evidence.crl", got=len(entries))
+    # The SNP modules load when SNP evidence arrives, not for every CSR.
+    from enarx.attestation.snp.abi import REPORT_SIZE
+    from enarx.attestation.snp.certs import load_der_certificate
+
     if len(report) != REPORT_SIZE:
         raise MalformedEvidence("snp.report.size", f"SNP report length is {len(report)}, expected {REPORT_SIZE}", field="report", expected=REPORT_SIZE, got=len(report))
     vcek = load_der_certificate(vcek_der, what="evidence VCEK")
@@ -271,6 +272,9 @@ def verify_enarx_snp_evidence(
     policy: AttestationPolicy,
 ) -> Verdict:
     """Steps 3-6 of the module procedure for SNP evidence bound to ``spki_der``."""
+    from enarx.attestation.snp.validate import validate_report, verdict_of
+    from enarx.attestation.snp.verify import verify_report
+
     decoded = decode_snp_evidence(evidence)
     # 3. Anti-downgrade: the CSR key is EC P-384, like the VCEK.
     if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP384R1):

@@ -14,11 +14,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from cryptography import x509
 
 from enarx.errors import EnarxError
+
+if TYPE_CHECKING:
+    import httpx
 
 Attester = Callable[[bytes], list[x509.Certificate]]
 
@@ -60,6 +63,8 @@ def http_attester(
             verify.load_verify_locations(cafile=str(path))
 
     def attest(csr: bytes) -> list[x509.Certificate]:
+        import httpx  # only a Keep that talks to a remote Steward pays for loading it
+
         from enarx.steward.wire import decode_pkipath
 
         try:

@@ -55,12 +55,11 @@ from enarx.attestation.dcap.verify import (
     verify_quote,
 )
 from enarx.attestation.errors import AttestationError, MalformedEvidence, VerificationFailed
+from enarx.attestation.oids import OID_EVIDENCE_SGX as OID_EVIDENCE_SGX  # re-exported
+from enarx.attestation.oids import OID_EVIDENCE_TDX as OID_EVIDENCE_TDX  # re-exported
 from enarx.attestation.options import VerifyOptions
 from enarx.attestation.verdict import Verdict
 
-OID_EVIDENCE_SGX: Final = "1.3.6.1.4.1.58270.1.2"
-#: Minted once for this project from UUID c8332733-52e5-4f2d-b0dc-7e5a0442f589 (never change it).
-OID_EVIDENCE_TDX: Final = "2.25.266111201377034270160286094288377542025"
 TDX_EVIDENCE_VERSION: Final = 1
 
 #: Evidence is a quote plus a few KB of collateral; refuse anything far larger before decoding.
