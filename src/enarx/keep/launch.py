@@ -51,6 +51,10 @@ class Launch:
     slug: str | None = None
     signer: bytes | None = None
     loaded: LoadedConfig | None = None  # already loaded (deploy); else from config_path
+    # Injected by embedders and tests: the backends to choose from (default: every installed
+    # one) and the Steward to attest to (default: from the configuration).
+    backends: Sequence[Backend] | None = None
+    attester: Attester | None = None
 
 
 def launch(request: Launch, *, stderr: TextIO) -> RunOutcome:
@@ -76,12 +80,12 @@ def launch(request: Launch, *, stderr: TextIO) -> RunOutcome:
         if needs_identity:
             from enarx.keep.backends import all_backends, select_backend
 
-            backends = all_backends(request.environ)
+            backends = list(request.backends) if request.backends is not None else all_backends(request.environ)
             if mode is Mode.SECURE:
                 backends = [b for b in backends if not b.insecure]  # never fall back to "no TEE"
             backend = select_backend(request.backend, backends)
             backend_name = backend.name
-        if mode is Mode.TEST and config.steward is None:
+        if mode is Mode.TEST and config.steward is None and request.attester is None:
             test_steward = require_debug("the embedded test Steward").start_test_steward(
                 request.cache_dir or Path.home() / ".cache" / "enarx"
             )
@@ -91,12 +95,12 @@ def launch(request: Launch, *, stderr: TextIO) -> RunOutcome:
         if mode is Mode.SECURE:
             if reasons:
                 raise InsecureDeployment(reasons)
-            if steward_url is None:
+            if steward_url is None and request.attester is None:
                 raise StewardRequired(
                     "a secure run needs a Steward to certify the Keep: set steward = \"https://...\" in "
                     "Enarx.toml, or run with --test"
                 )
-        if backend is not None and (test_steward is not None or steward_url is not None):
+        if backend is not None and (test_steward is not None or steward_url is not None or request.attester):
             identity = _attest(request, loaded, backend, reasons, test_steward, steward_url, mode)
             if mode is not Mode.SECURE:
                 print(f"enarx: Keep certified as: {', '.join(identity.names()) or '(no names)'}", file=stderr)
@@ -118,7 +122,9 @@ def _attest(
     config = loaded.config
     anchors = [loaded.base_dir / c for c in config.ca]
     attester: Attester
-    if test_steward is not None:
+    if request.attester is not None:
+        attester = request.attester
+    elif test_steward is not None:
         attester = test_steward.attest
         anchors.append(test_steward.root_ca_path)
     else:
