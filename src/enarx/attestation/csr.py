@@ -316,3 +316,21 @@ def encode_snp_evidence(
         entries[index] = entry
     evidence["report"] = univ.OctetString(bytes(report))
     return bytes(der_encoder.encode(evidence))
+
+
+__all__ = [
+    "MAX_CRLS",
+    "MAX_EVIDENCE_SIZE",
+    "OID_EVIDENCE_KVM",
+    "OID_EVIDENCE_SGX",
+    "OID_EVIDENCE_SNP",
+    "OID_EVIDENCE_TDX",
+    "EvidenceCsr",
+    "SnpEvidence",
+    "VerifiedCsr",
+    "decode_snp_evidence",
+    "encode_snp_evidence",
+    "parse_enarx_csr",
+    "verify_enarx_csr",
+    "verify_enarx_snp_evidence",
+]
