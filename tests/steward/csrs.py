@@ -9,8 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from enarx.attestation.csr import OID_EVIDENCE_KVM
 from enarx.identity import Claims
+
+OID_EVIDENCE_KVM = "1.3.6.1.4.1.58270.1.1"  # Enarx: no TEE (KVM or nil), empty value
 
 APP_DIGEST = hashlib.sha256(b"application").digest()
 DEPLOY_DIGEST = hashlib.sha256(b"deployment").digest()

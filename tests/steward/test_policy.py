@@ -59,6 +59,8 @@ TEST = 'mode = "test"\n' + APPS
         ('mode = "test"\n[snp]\nmeasurements = ["zz"]', "snp"),
         ('mode = "test"\n[sgx]\nhash = ["00"]', "sgx"),
         ('mode = "test"\nbogus = 1', "steward.toml:2: bogus: unknown key"),
+        ('mode = "test"\nextra_roots = ["/nonexistent/ark.pem"]', "steward.toml:2: extra_roots[0]: cannot read /nonexistent/ark.pem"),
+        ('mode = "test"\nextra_roots = "ark.pem"', "steward.toml:2: extra_roots: expected a list of strings"),
     ],
 )
 def test_config_errors_name_file_line_and_key(text: str, message: str) -> None:

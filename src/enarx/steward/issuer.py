@@ -27,9 +27,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from enarx.attestation.csr import OID_EVIDENCE_KVM, EvidenceCsr, parse_enarx_csr, verify_enarx_csr
+from enarx.attestation.csr import EvidenceCsr, parse_enarx_csr, verify_enarx_csr
 from enarx.attestation.errors import AttestationError, MalformedEvidence
-from enarx.attestation.options import VerifyOptions
+from enarx.attestation.options import Collateral, VerifyOptions
 from enarx.attestation.verdict import Verdict
 from enarx.identity.claims import OID_ENARX_CLAIMS, Claims
 from enarx.identity.errors import IdentityError
@@ -41,9 +41,10 @@ from enarx.steward.policy import Decision, StewardPolicy, decide
 
 log = logging.getLogger("enarx.steward")
 
-EVIDENCE_OIDS = frozenset({OID_EVIDENCE_KVM, "1.3.6.1.4.1.58270.1.2", "1.3.6.1.4.1.58270.1.3"})
 SAN_OID = x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME.dotted_string
-ALLOWED_EXTENSIONS = EVIDENCE_OIDS | {OID_ENARX_CLAIMS.dotted_string, SAN_OID}
+# Besides the one evidence extension the verifier recognised (whatever the TEE): the claims,
+# and a request for names.
+ALLOWED_EXTENSIONS = frozenset({OID_ENARX_CLAIMS.dotted_string, SAN_OID})
 MAX_EXTENSIONS = 8  # evidence + claims + SAN; anything above is not from a runtime
 MAX_SAN_NAMES = 2 * 16 + 2  # apps as DNS + SPIFFE, and the two digests
 ALLOWED_CURVES = ("secp256r1", "secp384r1")  # what Enarx Keeps generate (P-256 SGX/KVM, P-384 SNP)
@@ -129,10 +130,10 @@ class Issuer:
                     apps=item.decision.names.apps if item.decision.names else (),
                 )
                 extensions.append(cert_claims.to_extension())
-            if item.csr.evidence_oid == OID_EVIDENCE_KVM:
+            if item.verdict.tee == "nil" and item.csr.evidence_oid is not None:
                 # As Enarx's Steward: the KVM marker stays in the certificate, so any relying
                 # party can see that nothing attested this key.
-                extensions.append(x509.UnrecognizedExtension(x509.ObjectIdentifier(OID_EVIDENCE_KVM), b""))
+                extensions.append(x509.UnrecognizedExtension(x509.ObjectIdentifier(item.csr.evidence_oid), b""))
             cert = issue_workload_certificate(
                 self.ca,
                 public_key=item.public_key,
@@ -182,7 +183,7 @@ class Issuer:
             )
         for ext in exts:
             oid = ext.oid.dotted_string
-            if oid not in ALLOWED_EXTENSIONS:
+            if oid not in ALLOWED_EXTENSIONS and oid != ecsr.evidence_oid:
                 raise StewardError(
                     "csr.extension", f"CSR requests extension {oid}, which a Steward does not grant",
                     field="extensions", got=oid,
@@ -200,7 +201,11 @@ class Issuer:
             raise StewardError("evidence.missing", "the CSR carries no attestation evidence", status=401, field="evidence")
         # 4. Verify the evidence (and its binding to the CSR key) under the TEE policy.
         try:
-            verified = verify_enarx_csr(ecsr, options=VerifyOptions(now=now), policy=self.policy.attestation)
+            options = VerifyOptions(
+                now=now, extra_roots=self.policy.extra_roots,
+                collateral=Collateral(certificates=self.policy.extra_intermediates),
+            )
+            verified = verify_enarx_csr(ecsr, options=options, policy=self.policy.attestation)
         except AttestationError as exc:
             raise _from_attestation(exc, 400 if isinstance(exc, MalformedEvidence) else 403) from exc
         verdict = verified.verdict

@@ -17,7 +17,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
+
+from cryptography import x509
 
 from enarx.attestation.errors import AttestationError
 from enarx.attestation.policy import AttestationPolicy
@@ -87,6 +90,12 @@ class StewardPolicy:
     applications: Mapping[str, ApplicationRule] = field(default_factory=dict)
     validity: timedelta = DEFAULT_VALIDITY
     clock: datetime | None = None  # fixed "now" for tests and replays only
+    # Trust anchors beyond the pinned vendor roots: a test-only ARK/PCK root for simulated
+    # TEEs, or a vendor root this version does not pin yet. Logged loudly at start. The files
+    # may hold whole chains (AMD's cert_chain: ASK, ARK): self-signed certificates become
+    # anchors, the others intermediates offered as collateral (never trusted by themselves).
+    extra_roots: tuple[x509.Certificate, ...] = ()
+    extra_intermediates: tuple[x509.Certificate, ...] = ()
 
     @property
     def test(self) -> bool:
@@ -163,7 +172,7 @@ def decide(policy: StewardPolicy, claims: Claims | None, *, tee: str, debug: boo
     return Decision(names=names, insecure=ordered, matched=matched)
 
 
-def load_policy(top: Table, source: Source) -> StewardPolicy:
+def load_policy(top: Table, source: Source, base: Path | None = None) -> StewardPolicy:
     """Read the policy keys of the Steward's TOML (the settings are read by settings.py)."""
     mode = top.get("mode", str, "production")
     if mode not in ("production", "test"):
@@ -184,6 +193,11 @@ def load_policy(top: Table, source: Source) -> StewardPolicy:
     if validity > MAX_VALIDITY:
         raise top.error("validity", f"at most {MAX_VALIDITY.days} days")
     clock = top.opt_datetime("clock")
+    extra_certs = _roots(top, "extra_roots", base)
+    extra_roots = tuple(c for c in extra_certs if c.issuer == c.subject)
+    extra_intermediates = tuple(c for c in extra_certs if c.issuer != c.subject)
+    if extra_certs and not extra_roots:
+        raise top.error("extra_roots", "no self-signed root among the certificates")
     tee_tables = {name: top.mapping(name) for name in TEE_TABLES}
     attestation_doc: dict[str, object] = {k: v for k, v in tee_tables.items() if v is not None}
     attestation_doc["allow_nil"] = mode == "test"
@@ -207,7 +221,21 @@ def load_policy(top: Table, source: Source) -> StewardPolicy:
     return StewardPolicy(
         mode=mode,  # type: ignore[arg-type]
         trust_domain=td, attestation=attestation, applications=apps, validity=validity, clock=clock,
+        extra_roots=extra_roots, extra_intermediates=extra_intermediates,
     )
+
+
+def _roots(table: Table, key: str, base: Path | None) -> tuple[x509.Certificate, ...]:
+    roots: list[x509.Certificate] = []
+    for i, name in enumerate(table.str_list(key)):
+        path = Path(name) if base is None or Path(name).is_absolute() else base / name
+        try:
+            roots.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        except OSError as exc:
+            raise table.error(f"{key}[{i}]", f"cannot read {path}: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise table.error(f"{key}[{i}]", f"{path} is not PEM certificates: {exc}") from exc
+    return tuple(roots)
 
 
 def _rule(name: str, table: Table) -> ApplicationRule:

@@ -59,6 +59,8 @@ def build_steward(config: StewardConfig, *, clock: Callable[[], datetime] = _utc
             "CLOCK OVERRIDE: this Steward verifies evidence and issues certificates as of %s, not the real time. "
             "For tests and replays only.", policy.clock.isoformat(),
         )
+    for root in policy.extra_roots:
+        log.warning("EXTRA TRUST ANCHOR: evidence chaining to %s is accepted", root.subject.rfc4514_string())
     if policy.test:
         log.warning("TEST MODE: nil evidence and insecure deployments are accepted; certificates are under %s", TEST_TRUST_DOMAIN)
     issuance_log = IssuanceLog(settings.database, sqlite_synchronous=settings.sqlite_synchronous)

@@ -103,6 +103,6 @@ def config_from_mapping(
         database=database,
         **values,  # type: ignore[arg-type]
     )
-    policy = load_policy(top, source)
+    policy = load_policy(top, source, base)
     top.done()
     return StewardConfig(settings=settings, policy=policy, source=source.name)
