@@ -118,7 +118,8 @@ def handle_publish(args: argparse.Namespace, env: Environment) -> ExitStatus:
     key = load_private_key(read_key_file(args.sign_key, "--sign-key")) if args.sign_key else None
     with make_client(args, scheme, host) as client, progress_bars(env) as progress:
         tree = client.publish(user, repo, tag, report.files, signing_key=key, progress=progress)
-    slug = f"{host}/{user}/{repo}:{tag}@sha-256:{tree.sha256.hex()}"
+    # The pinned slug to deploy; the scheme is spelled out only when it is not the default.
+    slug = f"{'' if scheme == 'https' else scheme + '://'}{host}/{user}/{repo}:{tag}@sha-256:{tree.sha256.hex()}"
     if args.json:
         print_json(env, {"slug": slug, **report.to_json(), "signed": key is not None})
     else:
