@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +77,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError([ConfigIssue(str(path), None, "", f"not UTF-8 ({exc.reason} at byte {exc.start})")]) from None
+    import tomllib  # only when there is a file to read
+
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -115,6 +116,8 @@ def parse_override(item: str) -> tuple[list[str | int], Any]:
         if not part:
             raise ConfigError([ConfigIssue("<--set>", None, key, "empty key part")])
         parts.append(int(part) if part.isdigit() else part)
+    import tomllib
+
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:

@@ -11,9 +11,6 @@ from enarx.errors import EnarxError
 from enarx.wasi.files import WasiFile
 from enarx.wasi.sockets import bind_listener, connect_stream
 from enarx.wasi.waiting import Waiter
-from enarx_debug.dirs import Dir
-from enarx_debug.stdio import HostStreamFile
-from enarx_debug.tcp import TcpListener, TcpStream
 
 
 class SetupError(EnarxError):
@@ -29,10 +26,15 @@ def open_file(
 ) -> WasiFile | None:
     """The fd object for ``entry``, or ``None`` when the entry is not one of ours."""
     kind = entry.kind
+    # Each kind's module loads only when a configuration uses it (start-up time).
     if kind in ("stdin", "stdout", "stderr"):
+        from enarx_debug.stdio import HostStreamFile
+
         host_fd = stdio[("stdin", "stdout", "stderr").index(kind)]
         return HostStreamFile(host_fd, readable=kind == "stdin", name=entry.name, waiter=waiter)
     if kind == "dir":
+        from enarx_debug.dirs import Dir
+
         root = (base_dir / str(entry.path)).resolve()
         if not root.is_dir():
             raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not a directory")
@@ -40,6 +42,8 @@ def open_file(
             raise SetupError(f"files[{fd}] ({entry.name!r}): {root} is not readable")
         return Dir(str(root), "", guest_name=entry.name, writable=entry.writable)
     if kind == "listen" and entry.prot == "tcp":
+        from enarx_debug.tcp import TcpListener
+
         addr, port = str(entry.addr), int(entry.port or 0)
         try:
             return TcpListener(bind_listener(addr, port), entry.name, waiter)
@@ -48,6 +52,8 @@ def open_file(
                 f"files[{fd}] ({entry.name!r}): cannot listen on {_hostport(addr, port)}: {exc.strerror or exc}"
             ) from None
     if kind == "connect" and entry.prot == "tcp":
+        from enarx_debug.tcp import TcpStream
+
         host, port = str(entry.host), int(entry.port or 0)
         try:
             return TcpStream(connect_stream(host, port), entry.name, waiter)
