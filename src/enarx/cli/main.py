@@ -41,6 +41,8 @@ class _VersionAction(argparse.Action):
 def _modules_for(argv: Sequence[str]) -> Sequence[str]:
     """Only the command module the command line names: importing every command's
     dependencies (TLS, HTTP, crypto) would cost ``enarx run`` most of its start-up time."""
+    if "--version" in argv:
+        return ()  # answered before any command is looked at
     args = iter(argv)
     for arg in args:
         if arg == "--log-level":
@@ -63,7 +65,7 @@ def build_parser(env: Environment, modules: Sequence[str] = COMMAND_MODULES) -> 
         help="runtime log level (env ENARX_LOG; default: warning)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
+    sub.required = bool(modules)
     for name in modules:
         module = importlib.import_module(f"enarx.cli.{name}")
         module.register(sub, env)
