@@ -207,6 +207,13 @@ async def test_bad_input_is_4xx_with_reason(
     assert client.steward.log.count() == 0  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(("method", "path", "status", "code"), [("PUT", "/", 405, "request.method"), ("GET", "/nope", 404, "request.not_found"), ("GET", "/v1/attest", 405, "request.method")])
+async def test_unknown_routes_are_problems(client: httpx.AsyncClient, method: str, path: str, status: int, code: str) -> None:
+    r = await client.request(method, path)
+    assert r.status_code == status and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == code
+
+
 async def test_bad_csr_signature(client: httpx.AsyncClient) -> None:
     der = bytearray(nil_csr())
     der[-5] ^= 0x01  # inside the signature

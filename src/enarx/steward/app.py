@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -174,7 +175,14 @@ def create_app(issuer: Issuer, *, limits: AppLimits | None = None, metrics: Stew
         Route("/metrics", route("metrics", prometheus), methods=["GET"]),
         Route("/openapi.json", route("openapi", openapi), methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Unknown paths and methods get problem+json too, with a code of their own.
+        assert isinstance(exc, HTTPException)
+        code = {404: "request.not_found", 405: "request.method"}.get(exc.status_code, "request.invalid")
+        metrics.requests.labels(route="other", status=str(exc.status_code)).inc()
+        return problem(StewardError(code, str(exc.detail), status=exc.status_code))
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.issuer = issuer
     app.state.metrics = metrics
     return app
