@@ -127,3 +127,15 @@ def test_unreachable_postgres_is_a_clear_error() -> None:
         IssuanceLog("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert info.value.code == "log.unavailable" and info.value.status == 503
     assert "nobody" not in str(info.value) or "…" in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_no_certificate_leaves_when_the_log_cannot_commit(make_steward: StewardFactory, tmp_path: Path) -> None:
+    steward = make_steward()
+    (tmp_path / "log-0.db").unlink()  # the database file goes away under the running Steward
+    steward.log.close()
+    (tmp_path / "log-0.db").mkdir()  # and something that is not a database takes its place
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=steward.app), base_url="http://s") as c:
+        r = await c.post("/", content=nil_csr(), headers={"content-type": MEDIA_PKCS10})
+    assert r.status_code == 503 and r.json()["code"] == "log.unavailable"
+    assert b"CERTIFICATE" not in r.content and r.headers["content-type"] == "application/problem+json"
