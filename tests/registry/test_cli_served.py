@@ -201,3 +201,59 @@ def test_signed_publish_and_deploy_with_a_trusted_signer(served: Served, publish
     assert (result.returncode, b"no signature verifies" in result.stderr) == (ExitStatus.REFUSED, True)
     result = deploy(s, target, tmp_path / "c3", "--signer", str(pub_pem), "--require-signed")
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+
+
+def test_test_mode_deploy_certifies_the_application_digest_build_prints(
+    served: Served, published: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    from enarx.identity.san import adig_dns_name
+
+    # Only main.wasm and Enarx.toml: the Keep digests the module it loads (keep/identity.py),
+    # which equals the package's application digest when the package holds nothing else.
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    for name in ("main.wasm", "Enarx.toml"):
+        shutil.copy(HELLO / name, pkg / name)
+    code, out, _ = run(served, "package", "build", "--json", str(pkg))
+    app = bytes.fromhex(json.loads(out)["application_digest"].removeprefix("sha-256:"))
+    code, out, err = run(served, "package", "publish", f"{served.host}/alice/hello:1.1.0", str(pkg), "--json", token=True)
+    assert code == 0, err
+    result = deploy(served, json.loads(out)["slug"], tmp_path, "--test", unsafe=False)
+    assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+    assert adig_dns_name(app, "enarx.test").encode() in result.stderr
+
+
+def test_registry_serve_command_starts_and_refuses_anonymous_writes(tmp_path: Path) -> None:
+    import httpx
+
+    from ..conftest import wait_for_port
+
+    port = free_port()
+    env = dict(os.environ)
+    proc = subprocess.Popen([*enarx_command(), "registry", "serve", "--data", str(tmp_path / "d"), "--port", str(port),
+                             "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        wait_for_port(port, proc)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").text == "ok"
+        r = httpx.put(f"http://127.0.0.1:{port}/api/v0.1.0/alice", content=b'{"subject":"a"}',
+                      headers={"Content-Type": "application/json"})
+        assert (r.status_code, r.text) == (401, "Bearer token header missing")
+        r = httpx.head(f"http://127.0.0.1:{port}/api/v0.1.0/alice/hello/_tag/1.0.0")
+        assert r.status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.mark.parametrize("command", ["package", "registry", "repo", "user", "deploy"])
+def test_help_teaches_with_examples(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([command, "--help"], Environment(stdout=io.StringIO(), stderr=io.StringIO(), environ={}))
+    text = capsys.readouterr().out
+    assert code == 0
+    assert f"enarx {command}" in text or "enarx deploy" in text
+    assert text.count("\n  enarx ") >= 2, text  # worked examples, not only a flag list

@@ -81,3 +81,13 @@ def test_nested_files_round_trip(alice: RegistryClient) -> None:
     tree = alice.publish("alice", "hello", "2.0.0-rc.1", files)
     fetched = fetch_package(alice, "/alice/hello/_tag/2.0.0-rc.1", TrustPolicy(pin=tree.sha256))
     assert dict(fetched.files) == files
+
+
+def test_head_gives_the_metadata_without_the_body(alice: RegistryClient) -> None:
+    files = package_files()
+    alice.publish("alice", "hello", "1.0.0", files)
+    r = alice.request("HEAD", TAG + "/tree/main.wasm", "head")
+    assert r.content == b""
+    assert int(r.headers["content-length"]) == len(files["main.wasm"])
+    assert r.headers["content-type"] == "application/wasm"
+    assert r.headers["content-digest"].startswith("sha-224=:")
