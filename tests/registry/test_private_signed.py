@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from enarx.registry.app import Registry
@@ -138,3 +139,34 @@ def test_a_jws_over_another_entry_does_not_verify(signer: ec.EllipticCurvePrivat
     jws["payload"] = jws["payload"][:-2] + "AA"
     with pytest.raises(RegistryError, match="no signature verifies"):
         verify_jws(json.dumps(jws).encode(), [public_jwk(signer.public_key())])
+
+
+def test_a_real_steward_workload_certificate_reads_private_repos(tmp_path: Path) -> None:
+    """The Steward's own CA (root -> issuing CA -> Keep leaf). TLS hands the app only the leaf,
+    so the configured bundle holds the root and the issuing CA, as `--steward-ca ca-bundle.pem`."""
+    from datetime import timedelta as td
+
+    from cryptography import x509
+
+    from enarx.identity.san import WorkloadNames
+    from enarx.registry.auth import Authenticator
+    from enarx.registry.meta import MetaStore
+    from enarx.steward.ca import init_ca, issue_workload_certificate
+
+    ca = init_ca(tmp_path / "ca", now=NOW - td(days=1), test=True)
+    keep_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = issue_workload_certificate(
+        ca, public_key=keep_key.public_key(), subject=x509.Name([]),
+        names=WorkloadNames("enarx.test", ("hello",), b"\1" * 32, b"\2" * 32), copy_extensions=(), now=NOW,
+        validity=td(hours=1), crl_url=None,
+    )
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    meta = MetaStore(str(tmp_path / "m.sqlite3"))
+    try:
+        auth = Authenticator(meta, steward_roots=[ca.root, ca.certificate])
+        assert auth.keep([der], NOW).keep_certificate == leaf
+        with pytest.raises(RegistryError):  # one second after the leaf expired (NOW + 1 h)
+            auth.keep([der], NOW + td(hours=1, seconds=1))
+        assert Authenticator(meta, steward_roots=[]).keep([der], NOW).keep_certificate is None
+    finally:
+        meta.close()
