@@ -257,3 +257,11 @@ def test_help_teaches_with_examples(command: str, capsys: pytest.CaptureFixture[
     assert code == 0
     assert f"enarx {command}" in text or "enarx deploy" in text
     assert text.count("\n  enarx ") >= 2, text  # worked examples, not only a flag list
+
+
+def test_publish_a_bare_module_and_deploy_it(served: Served, published: str, tmp_path: Path) -> None:
+    code, out, err = run(served, "package", "publish", f"{served.host}/alice/hello:0.0.1", str(HELLO / "main.wasm"),
+                         "--json", token=True)
+    assert code == 0, err
+    result = deploy(served, json.loads(out)["slug"], tmp_path)
+    assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr

@@ -91,3 +91,11 @@ def test_head_gives_the_metadata_without_the_body(alice: RegistryClient) -> None
     assert int(r.headers["content-length"]) == len(files["main.wasm"])
     assert r.headers["content-type"] == "application/wasm"
     assert r.headers["content-digest"].startswith("sha-224=:")
+
+
+def test_a_bare_module_tag_round_trips(alice: RegistryClient) -> None:
+    wasm = package_files()["main.wasm"]
+    entry = alice.publish_module("alice", "hello", "0.1.0", wasm)
+    assert entry.type == "application/wasm"
+    fetched = fetch_package(alice, "/alice/hello/_tag/0.1.0", TrustPolicy(pin=entry.digest["sha-256"]))
+    assert dict(fetched.files) == {"main.wasm": wasm}

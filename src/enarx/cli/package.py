@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
     build.set_defaults(handler=handle_build)
 
     publish = commands.add_parser("publish", help="upload a package under a tag",
-                                  description="Build DIR, then upload it as [HOST/]USER/REPO:TAG (create-only).")
+                                  description="Build DIR, then upload it as [HOST/]USER/REPO:TAG (create-only). "
+                                  "DIR may also be a single .wasm module, published bare as Enarx does.")
     publish.add_argument("slug", metavar="[HOST/]USER/REPO:TAG")
     publish.add_argument("dir", type=Path)
     publish.add_argument("--sign-key", type=Path, default=env.getenv("ENARX_SIGN_KEY"), metavar="PEM",
@@ -114,14 +115,25 @@ def handle_publish(args: argparse.Namespace, env: Environment) -> ExitStatus:
     if pin is not None:
         raise RegistryError("publish takes USER/REPO:TAG without @digest (the digest is computed)", status=0)
     user, repo, _, tag = tag_path.strip("/").split("/")
-    report = build_package(args.dir)
     key = load_private_key(read_key_file(args.sign_key, "--sign-key")) if args.sign_key else None
-    with make_client(args, scheme, host) as client, progress_bars(env) as progress:
-        tree = client.publish(user, repo, tag, report.files, signing_key=key, progress=progress)
+    if args.dir.is_file():
+        # A bare module, as Enarx's `package publish SPEC main.wasm`: run with the default config.
+        from enarx.package.build import check_module
+
+        wasm = args.dir.read_bytes()
+        check_module(wasm, str(args.dir))
+        with make_client(args, scheme, host) as client, progress_bars(env) as progress:
+            digest = client.publish_module(user, repo, tag, wasm, signing_key=key, progress=progress).digest["sha-256"]
+        document: dict[str, object] = {"module": str(args.dir)}
+    else:
+        report = build_package(args.dir)
+        with make_client(args, scheme, host) as client, progress_bars(env) as progress:
+            digest = client.publish(user, repo, tag, report.files, signing_key=key, progress=progress).sha256
+        document = report.to_json()
     # The pinned slug to deploy; the scheme is spelled out only when it is not the default.
-    slug = f"{'' if scheme == 'https' else scheme + '://'}{host}/{user}/{repo}:{tag}@sha-256:{tree.sha256.hex()}"
+    slug = f"{'' if scheme == 'https' else scheme + '://'}{host}/{user}/{repo}:{tag}@sha-256:{digest.hex()}"
     if args.json:
-        print_json(env, {"slug": slug, **report.to_json(), "signed": key is not None})
+        print_json(env, {"slug": slug, **document, "signed": key is not None})
     else:
         print(f"published {slug}", file=env.stdout)
     return ExitStatus.OK

@@ -142,6 +142,21 @@ class RegistryClient:
                     raise
         return Tree(nodes[0][1], root)
 
+    def publish_module(self, user: str, repo: str, tag: str, wasm: bytes, *, signing_key: Any = None,
+                       progress: Progress | None = None) -> Entry:
+        """A bare module as Enarx's ``package publish spec main.wasm`` does: the tag names the
+        module itself (type ``application/wasm``) and the tree root is the module."""
+        entry = Entry.of(wasm, "application/wasm")
+        base = f"/{user}/{repo}/_tag/{tag}"
+        body = sign_entry(entry.to_bytes(), signing_key) if signing_key is not None else entry.to_bytes()
+        self.put(base, body, JWS_MEDIA if signing_key is not None else ENTRY_MEDIA, f"publish {user}/{repo}:{tag}")
+        try:
+            self.put(f"{base}/tree", wasm, entry.type, "upload main.wasm", progress, entry)
+        except RegistryError as exc:
+            if exc.status != 409:
+                raise
+        return entry
+
 
 def _chunks(data: bytes, name: str, progress: Progress | None) -> Iterator[bytes]:
     view = memoryview(data)
