@@ -187,6 +187,9 @@ async def test_node_not_named_by_a_parent_and_wrong_media_types(
     assert (r.status_code, "must include sha-256" in r.text) == (400, True)
     r = await put(http, f"{API}/alice/hello/_tag/3.0.0", b"{}", ENTRY_MEDIA, tokens["alice"])
     assert r.status_code == 400
+    text_entry = Entry.of(b"hello", "text/plain").to_bytes()
+    r = await put(http, f"{API}/alice/hello/_tag/3.0.0", text_entry, ENTRY_MEDIA, tokens["alice"])
+    assert (r.status_code, "must be application/vnd.drawbridge.directory.v1+json" in r.text) == (400, True)
     r = await put(http, f"{API}/alice/hello2", b'{"public":true,"extra":1}', "application/json", tokens["alice"])
     assert (r.status_code, "unknown keys" in r.text) == (400, True)
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from enarx.identity.digests import MEDIA_DIRECTORY, Entry, parse_directory
+from enarx.identity.digests import MEDIA_DIRECTORY, MEDIA_WASM, Entry, parse_directory
 from enarx.identity.errors import IdentityError
 from enarx.registry import names
 from enarx.registry.auth import Authenticator, Principal
@@ -237,6 +237,10 @@ class Registry:
         except IdentityError as exc:
             raise bad_request(str(exc), "registry.json") from exc
         require_strong(entry.digest, "tag entry")
+        if entry.type not in (MEDIA_DIRECTORY, MEDIA_WASM):
+            # Enarx runs a tag naming a directory (a package) or a module; nothing else.
+            raise bad_request(f"tag entry type {entry.type!r} must be {MEDIA_DIRECTORY} or {MEDIA_WASM}",
+                              "registry.type")
         row = TagRow(body, meta.type, meta.to_bytes().decode(), signer, False)
         created = await self._db(self.meta.create_tag, user, repo, tag, row, entry.to_bytes().decode())
         return Response(status_code=201 if created else 200)
