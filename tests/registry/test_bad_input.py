@@ -207,3 +207,12 @@ async def test_unknown_local_token_never_matches_a_stored_digest(registry: Regis
     token, digest = new_local_token()
     assert token.startswith("enarx_") and len(digest) == 64 and token not in digest
     assert registry.meta.token(digest) is None
+
+
+async def test_racing_creates_get_one_201_and_one_409(http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    import asyncio
+
+    body = b'{"public":true}'
+    results = await asyncio.gather(*(put(http, f"{API}/alice/race", body, "application/json", tokens["alice"])
+                                     for _ in range(4)))
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
