@@ -265,3 +265,14 @@ def test_publish_a_bare_module_and_deploy_it(served: Served, published: str, tmp
     assert code == 0, err
     result = deploy(served, json.loads(out)["slug"], tmp_path)
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+
+
+def test_secure_deploy_over_plain_http_needs_a_pin_or_a_signature(tmp_path: Path) -> None:
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    # Refused before any request: nothing listens on port 9.
+    result = subprocess.run([*enarx_command(), "deploy", "http://127.0.0.1:9/alice/hello:1.0.0"], capture_output=True,
+                            env=env, timeout=60, check=False)
+    assert (result.returncode, b"without an anchor" in result.stderr) == (ExitStatus.INSECURE, True), result.stderr
+    pinned = "http://127.0.0.1:9/alice/hello:1.0.0@sha-256:" + "00" * 32
+    result = subprocess.run([*enarx_command(), "deploy", pinned], capture_output=True, env=env, timeout=60, check=False)
+    assert (result.returncode, b"127.0.0.1:9" in result.stderr) == (ExitStatus.ERROR, True), result.stderr

@@ -69,6 +69,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
     parser.set_defaults(handler=handle)
 
 
+class UnanchoredFetch(EnarxError):
+    """A secure deploy would trust whatever a plain-http registry (or anyone between) serves."""
+
+    code = "deploy.unanchored"
+
+
 def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     from enarx.keep.engine import ModuleError
     from enarx.keep.modes import InsecureDeployment
@@ -83,7 +89,7 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     except ModuleError as exc:
         print(f"enarx: error: {exc}", file=env.stderr)
         return ExitStatus.MODULE_INVALID
-    except InsecureDeployment as exc:
+    except (InsecureDeployment, UnanchoredFetch) as exc:
         print(f"enarx: error: {exc}", file=env.stderr)
         return ExitStatus.INSECURE
     except EnarxError as exc:
@@ -133,6 +139,13 @@ def _fetch(args: argparse.Namespace, env: Environment, text: str) -> tuple[Path,
     scheme, host, tag_path, pin = parse_target(text, env)
     user, repo, _, tag = tag_path.strip("/").split("/")
     slug = f"{host}/{user}/{repo}:{tag}"
+    if scheme == "http" and pin is None and not args.require_signed and not (args.test or args.unsafe):
+        # Over plain http whoever is on the path can serve a consistent but different tree; a
+        # pin or a required signature anchors it, TLS alone would not be checked here anyway.
+        raise UnanchoredFetch(
+            f"refusing to fetch {slug} over plain http without an anchor: pin it (@sha-256:...), "
+            "require a signature (--signer KEY --require-signed), use https, or run with --test/--unsafe"
+        )
     cache = None if args.no_cache else PackageCache(env.cache_dir / "packages")
     # A pinned, cached package needs no network (and no HTTP client): the pin names the tree
     # and the cache entry is re-hashed against it. Signed tags still need the registry.

@@ -59,6 +59,7 @@ class RegistryClient:
         cert: Any = None,
         timeout: httpx.Timeout = TIMEOUT,
     ) -> None:
+        self.origin = base_url.rstrip("/")  # for messages: which registry failed
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         headers["Accept-Encoding"] = "identity"  # digests are over the bytes as stored
         try:
@@ -80,7 +81,7 @@ class RegistryClient:
         try:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise RegistryError(f"{what}: {self.http.base_url.host}: {exc}", status=0,
+            raise RegistryError(f"{what}: {self.origin}: {exc}", status=0,
                                 code="registry.unreachable") from exc
         raise_for(response, what)
         return response

@@ -162,7 +162,8 @@ def _get(client: RegistryClient, url: str, expected: Entry | None, limit: int, w
             finally:
                 verifier.close()
     except httpx.HTTPError as exc:
-        raise RegistryError(f"fetch {what}: {exc}", status=0, code="registry.unreachable") from exc
+        raise RegistryError(f"fetch {what} from {client.origin}: {exc}", status=0,
+                            code="registry.unreachable") from exc
     except VerificationError:
         raise
     except RegistryError as exc:
