@@ -276,3 +276,11 @@ def test_secure_deploy_over_plain_http_needs_a_pin_or_a_signature(tmp_path: Path
     pinned = "http://127.0.0.1:9/alice/hello:1.0.0@sha-256:" + "00" * 32
     result = subprocess.run([*enarx_command(), "deploy", pinned], capture_output=True, env=env, timeout=60, check=False)
     assert (result.returncode, b"127.0.0.1:9" in result.stderr) == (ExitStatus.ERROR, True), result.stderr
+
+
+def test_fetch_refuses_a_non_empty_output_directory(served: Served, published: str, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    code, _, err = run(served, "package", "fetch", published, "-o", str(tmp_path / "out"))
+    assert (code, "not empty" in err) == (ExitStatus.ERROR, True)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]

@@ -99,3 +99,38 @@ def test_a_bare_module_tag_round_trips(alice: RegistryClient) -> None:
     assert entry.type == "application/wasm"
     fetched = fetch_package(alice, "/alice/hello/_tag/0.1.0", TrustPolicy(pin=entry.digest["sha-256"]))
     assert dict(fetched.files) == {"main.wasm": wasm}
+
+
+def test_progress_is_reported_for_every_byte_both_ways(alice: RegistryClient) -> None:
+    big = bytes(range(256)) * 4096 * 5  # 5 MiB: above the CLI's progress-bar threshold
+    files = dict(package_files(), **{"big.bin": big})
+    seen: dict[str, list[tuple[int, int]]] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        seen.setdefault(name, []).append((done, total))
+
+    tree = alice.publish("alice", "hello", "1.0.0", files, progress=progress)
+    assert seen["upload /big.bin"][-1] == (len(big), len(big))
+    seen.clear()
+    fetch_package(alice, TAG, TrustPolicy(pin=tree.sha256), progress)
+    done = [d for d, _ in seen["/big.bin"]]
+    assert done == sorted(done) and done[-1] == len(big)
+
+
+def test_cli_progress_bars_draw_only_for_large_transfers_on_a_terminal() -> None:
+    import io
+
+    from enarx.cli.environment import Environment
+    from enarx.cli.registry_common import PROGRESS_MIN_BYTES, progress_bars
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, size, drawn in ((Terminal(), 100, False), (Terminal(), PROGRESS_MIN_BYTES, True),
+                                (io.StringIO(), PROGRESS_MIN_BYTES, False)):  # logs stay clean
+        with progress_bars(Environment(stderr=stream)) as update:
+            assert update is not None
+            update("main.wasm", size // 2, size)
+            update("main.wasm", size, size)
+        assert ("main.wasm" in stream.getvalue()) == drawn
