@@ -20,6 +20,7 @@ from enarx.cli.environment import Environment
 from enarx.cli.main import main
 from enarx.cli.status import ExitStatus
 from enarx.registry.app import Registry
+from enarx.registry.repoconfig import RepoConfig
 from enarx.registry.serve import Listen, running
 from enarx.registry.settings import RegistrySettings
 
@@ -284,3 +285,37 @@ def test_fetch_refuses_a_non_empty_output_directory(served: Served, published: s
     code, _, err = run(served, "package", "fetch", published, "-o", str(tmp_path / "out"))
     assert (code, "not empty" in err) == (ExitStatus.ERROR, True)
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+
+
+def test_registry_serves_with_several_workers(tmp_path: Path) -> None:
+    import httpx
+
+    from ..conftest import wait_for_port
+
+    port = free_port()
+    data = tmp_path / "d"
+    token = subprocess.run([*enarx_command(), "registry", "token", "--data", str(data), "--subject", "alice"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    proc = subprocess.Popen([*enarx_command(), "registry", "serve", "--data", str(data), "--port", str(port),
+                             "--workers", "2", "--log-level", "warning"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, proc)
+        from enarx.registry.client import RegistryClient
+        from enarx.registry.fetch import TrustPolicy, fetch_package
+
+        with RegistryClient(f"http://127.0.0.1:{port}", token=token) as client:
+            client.register_user("alice", "alice")
+            client.register_repo("alice", "hello", RepoConfig(public=True))
+            files = {n: (HELLO / n).read_bytes() for n in ("main.wasm", "Enarx.toml")}
+            tree = client.publish("alice", "hello", "1.0.0", files)
+        # Several connections, so both workers are likely to answer some.
+        for _ in range(4):
+            with RegistryClient(f"http://127.0.0.1:{port}") as reader:
+                assert dict(fetch_package(reader, "/alice/hello/_tag/1.0.0", TrustPolicy(pin=tree.sha256)).files) == files
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").text == "ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()

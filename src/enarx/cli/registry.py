@@ -7,7 +7,6 @@ from pathlib import Path
 
 from enarx.cli.environment import Environment
 from enarx.cli.status import ExitStatus
-from enarx.registry.errors import RegistryError
 
 DESCRIPTION = """\
 A package registry speaking Drawbridge's API (/api/v0.1.0/), so Enarx's own client works with
@@ -64,6 +63,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
                       help="an issuer public key (PEM), instead of --oidc-jwks-url; repeatable")
     auth.add_argument("--no-local-tokens", action="store_true",
                       default=e("ENARX_REGISTRY_NO_LOCAL_TOKENS") == "1", help="accept only OIDC tokens")
+    serve.add_argument("--workers", type=int, default=int(e("ENARX_REGISTRY_WORKERS", "1") or 1),
+                       help="worker processes sharing the port, database and blobs (env ENARX_REGISTRY_WORKERS)")
     serve.add_argument("--log-level", dest="server_log_level", default="info",
                        choices=("critical", "error", "warning", "info", "debug"), help="uvicorn's log level")
     serve.set_defaults(handler=handle_serve)
@@ -86,40 +87,30 @@ def _data_options(parser: argparse.ArgumentParser, env: Environment) -> None:
 
 
 def handle_serve(args: argparse.Namespace, env: Environment) -> ExitStatus:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
     from enarx.registry.app import Registry
-    from enarx.registry.auth import OidcSettings
-    from enarx.registry.blobs import BlobStore, S3BlobStore
-    from enarx.registry.serve import Listen, serve
-    from enarx.registry.settings import RegistrySettings
+    from enarx.registry.serve import Listen, serve, serve_workers
+    from enarx.registry.settings import ServeOptions
 
-    oidc = None
-    if args.oidc_issuer or args.oidc_audience:
-        if not (args.oidc_issuer and args.oidc_audience and (args.oidc_jwks_url or args.oidc_key)):
-            raise RegistryError("OIDC needs --oidc-issuer, --oidc-audience and --oidc-jwks-url or --oidc-key", status=0)
-        keys = [serialization.load_pem_public_key(_read(p)) for p in args.oidc_key]
-        oidc = OidcSettings(args.oidc_issuer, args.oidc_audience, keys=keys, jwks_url=args.oidc_jwks_url)
-    roots = []
-    if args.steward_ca:
-        try:
-            roots = x509.load_pem_x509_certificates(_read(args.steward_ca))
-        except ValueError as exc:
-            raise RegistryError(f"--steward-ca {args.steward_ca}: {exc}", status=0) from exc
-    blobs: BlobStore | None = None
-    if args.s3_bucket:
-        blobs = S3BlobStore(args.s3_bucket, prefix=args.s3_prefix, endpoint_url=args.s3_endpoint)
-    settings = RegistrySettings(args.data, database=args.database, blobs=blobs, oidc=oidc,
-                                local_tokens=not args.no_local_tokens, steward_roots=roots,
-                                max_file_bytes=args.max_file_bytes, clock=env.clock)
-    registry = Registry(settings)
+    options = ServeOptions(
+        str(args.data), database=args.database, s3_bucket=args.s3_bucket, s3_prefix=args.s3_prefix,
+        s3_endpoint=args.s3_endpoint, oidc_issuer=args.oidc_issuer, oidc_audience=args.oidc_audience,
+        oidc_jwks_url=args.oidc_jwks_url, oidc_keys=tuple(str(p) for p in args.oidc_key),
+        local_tokens=not args.no_local_tokens, steward_ca=str(args.steward_ca) if args.steward_ca else None,
+        max_file_bytes=args.max_file_bytes,
+    )
+    # Built here even with workers: a bad option fails now, in one line, not in every worker.
+    registry = Registry(options.settings(clock=env.clock))
+    listen = Listen(args.host, args.port, args.tls_cert, args.tls_key, args.steward_ca)
     scheme = "https" if args.tls_cert else "http"
-    print(f"enarx registry: serving {scheme}://{args.host}:{args.port}/api/v0.1.0/ "
-          f"(metadata: {registry.meta.engine}, blobs: {'s3' if blobs else args.data / 'blobs'})", file=env.stderr)
+    print(f"enarx registry: serving {scheme}://{args.host}:{args.port}/api/v0.1.0/ with {args.workers} "
+          f"worker(s) (metadata: {registry.meta.engine}, blobs: {'s3' if args.s3_bucket else args.data / 'blobs'})",
+          file=env.stderr)
     try:
-        serve(registry.app, Listen(args.host, args.port, args.tls_cert, args.tls_key, args.steward_ca),
-              log_level=args.server_log_level)
+        if args.workers > 1:
+            registry.close()
+            serve_workers(options.to_json(), listen, args.workers, log_level=args.server_log_level)
+        else:
+            serve(registry.app, listen, log_level=args.server_log_level)
     finally:
         registry.close()
     return ExitStatus.OK
@@ -139,10 +130,3 @@ def handle_token(args: argparse.Namespace, env: Environment) -> ExitStatus:
         meta.close()
     print(token, file=env.stdout)
     return ExitStatus.OK
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{path}: {exc.strerror}", status=0) from exc

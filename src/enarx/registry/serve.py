@@ -72,8 +72,44 @@ def uvicorn_config(app: Any, listen: Listen, *, log_level: str = "warning") -> u
                           access_log=False, lifespan="off", **kwargs)
 
 
+OPTIONS_ENV = "ENARX_REGISTRY_SERVE_OPTIONS"
+
+
+def app_from_env() -> Any:
+    """uvicorn factory for worker processes: the options come as JSON in ``OPTIONS_ENV``."""
+    import os
+
+    from enarx.registry.app import Registry
+    from enarx.registry.settings import ServeOptions
+
+    text = os.environ.get(OPTIONS_ENV)
+    if not text:
+        raise RuntimeError(f"{OPTIONS_ENV} is not set")
+    return Registry(ServeOptions.from_json(text).settings()).app
+
+
 def serve(app: Any, listen: Listen, *, log_level: str = "info") -> None:
     uvicorn.Server(uvicorn_config(app, listen, log_level=log_level)).run()
+
+
+def serve_workers(options_json: str, listen: Listen, workers: int, *, log_level: str = "info") -> None:
+    """``workers`` processes, each building its own Registry from the same options; they share
+    only the metadata database and the blob store (SQLite WAL and atomic renames make the
+    embedded defaults safe to share between processes of one machine)."""
+    import os
+
+    os.environ[OPTIONS_ENV] = options_json
+    config = uvicorn_config("enarx.registry.serve:app_from_env", listen, log_level=log_level)
+    config.factory = True
+    config.workers = workers
+    uvicorn.Server(config).run() if workers <= 1 else _multiprocess(config)
+
+
+def _multiprocess(config: uvicorn.Config) -> None:
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @contextmanager
