@@ -200,8 +200,17 @@ def test_signed_publish_and_deploy_with_a_trusted_signer(served: Served, publish
     assert (result.returncode, b"no trusted signer" in result.stderr) == (ExitStatus.REFUSED, True)
     result = deploy(s, target, tmp_path / "c2", "--signer", str(other))
     assert (result.returncode, b"no signature verifies" in result.stderr) == (ExitStatus.REFUSED, True)
-    result = deploy(s, target, tmp_path / "c3", "--signer", str(pub_pem), "--require-signed")
+    result = deploy(s, target, tmp_path / "c3", "--signer", str(pub_pem), "--require-signed", "--test", unsafe=False)
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
+    # The signer in the Keep's claims is the SHA-256 JWK thumbprint of the publisher key.
+    import sqlite3
+
+    from enarx.registry.signing import b64url_decode, public_jwk, thumbprint
+
+    with sqlite3.connect(tmp_path / "c3" / "enarx" / "test-steward" / "steward.db") as db:
+        (claims,) = [json.loads(row[0]) for row in db.execute("SELECT claims FROM issuance")]
+    assert claims["signer"] == b64url_decode(thumbprint(public_jwk(key.public_key()))).hex()
+    assert claims["slug"] == target
 
 
 def test_test_mode_deploy_certifies_the_application_digest_build_prints(
@@ -224,6 +233,13 @@ def test_test_mode_deploy_certifies_the_application_digest_build_prints(
     result = deploy(served, json.loads(out)["slug"], tmp_path, "--test", unsafe=False)
     assert (result.returncode, result.stdout) == (0, b"Hello, world!\n"), result.stderr
     assert adig_dns_name(app, "enarx.test").encode() in result.stderr
+    # The Keep's claims, as the embedded test Steward logged them, name the slug it deployed.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "enarx" / "test-steward" / "steward.db") as db:
+        claims = [json.loads(row[0]) for row in db.execute("SELECT claims FROM issuance")]
+    assert [c["slug"] for c in claims] == [f"{served.host}/alice/hello:1.1.0"]
+    assert claims[0]["signer"] is None and claims[0]["application_digest"] == app.hex()
 
 
 def test_registry_serve_command_starts_and_refuses_anonymous_writes(tmp_path: Path) -> None:
