@@ -220,11 +220,11 @@ def test_test_mode_deploy_certifies_the_application_digest_build_prints(
 
     from enarx.identity.san import adig_dns_name
 
-    # Only main.wasm and Enarx.toml: the Keep digests the module it loads (keep/identity.py),
-    # which equals the package's application digest when the package holds nothing else.
+    # The package holds a file besides main.wasm and Enarx.toml: the application digest the
+    # Keep's certificate carries covers it too, as `package build` prints it.
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    for name in ("main.wasm", "Enarx.toml"):
+    for name in ("main.wasm", "Enarx.toml", "main.c"):
         shutil.copy(HELLO / name, pkg / name)
     code, out, _ = run(served, "package", "build", "--json", str(pkg))
     app = bytes.fromhex(json.loads(out)["application_digest"].removeprefix("sha-256:"))

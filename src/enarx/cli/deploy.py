@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -81,8 +82,8 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
     from enarx.registry.errors import VerificationError
 
     try:
-        wasm, config_path, name, slug, signer = _resolve(args, env)
-        return _run(args, env, wasm, config_path, name, slug, signer)
+        wasm, config_path, name, slug, signer, files = _resolve(args, env)
+        return _run(args, env, wasm, config_path, name, slug, signer, files)
     except VerificationError as exc:
         print(f"enarx: error: {exc.message} (nothing was run)", file=env.stderr)
         return ExitStatus.REFUSED
@@ -101,9 +102,12 @@ def handle(args: argparse.Namespace, env: Environment) -> ExitStatus | int:
         return ExitStatus.ERROR if isinstance(exc, RegistryError | PackageError) else ExitStatus.RUNTIME_ERROR
 
 
-def _resolve(args: argparse.Namespace, env: Environment) -> tuple[bytes, Path | None, str, str | None, bytes | None]:
-    """The module, the Enarx.toml to use (None: stdio only), a display name, and for a registry
-    package its slug and signer (SHA-256 of the publisher key), which go into the Keep's claims."""
+def _resolve(
+    args: argparse.Namespace, env: Environment
+) -> tuple[bytes, Path | None, str, str | None, bytes | None, Mapping[str, bytes] | None]:
+    """The module, the Enarx.toml to use (None: stdio only), a display name, for a registry
+    package its slug and signer (SHA-256 of the publisher key), which go into the Keep's claims,
+    and the package's files (its application digest covers all of them but Enarx.toml)."""
     from enarx.identity.digests import CONFIG_NAME, MODULE_NAME
     from enarx.package.build import PackageError, build_package, check_files
 
@@ -111,12 +115,12 @@ def _resolve(args: argparse.Namespace, env: Environment) -> tuple[bytes, Path | 
     if text.startswith("file://"):
         path = Path(unquote(urlsplit(text).path))
         if path.is_file():
-            return path.read_bytes(), None, str(path), None, None
+            return path.read_bytes(), None, str(path), None, None, None
         if not path.is_dir():
             raise PackageError(f"{path}: no such file or directory")
         report = build_package(path, test=args.test, overrides=args.overrides, compile_module=False)
         _log_digests(text, report.tree.sha256, report.application_digest, report.deployment_digest)
-        return report.files[MODULE_NAME], path / CONFIG_NAME, str(path / MODULE_NAME), None, None
+        return report.files[MODULE_NAME], path / CONFIG_NAME, str(path / MODULE_NAME), None, None, report.files
     if "://" in text and not text.startswith(("http://", "https://")):
         raise PackageError(f"{text!r}: unsupported scheme (use file://, https:// or a slug)")
 
@@ -130,7 +134,8 @@ def _resolve(args: argparse.Namespace, env: Environment) -> tuple[bytes, Path | 
         from enarx.registry.signing import b64url_decode
 
         signer_digest = b64url_decode(signer)  # the RFC 7638 thumbprint: SHA-256 of the key
-    return files[MODULE_NAME], (directory / CONFIG_NAME) if CONFIG_NAME in files else None, text, slug, signer_digest
+    config = (directory / CONFIG_NAME) if CONFIG_NAME in files else None
+    return files[MODULE_NAME], config, text, slug, signer_digest, files
 
 
 def _fetch(args: argparse.Namespace, env: Environment, text: str) -> tuple[Path, dict[str, bytes], str | None, str]:
@@ -176,7 +181,7 @@ def _fetch(args: argparse.Namespace, env: Environment, text: str) -> tuple[Path,
 
 
 def _run(args: argparse.Namespace, env: Environment, wasm: bytes, config_path: Path | None, name: str,
-         slug: str | None, signer: bytes | None) -> int:
+         slug: str | None, signer: bytes | None, files: Mapping[str, bytes] | None) -> int:
     """Run exactly as ``enarx run`` does (secure unless --test/--unsafe), with the slug and
     signer added to the Keep's claims."""
     from enarx.keep.launch import Launch, launch
@@ -186,6 +191,7 @@ def _run(args: argparse.Namespace, env: Environment, wasm: bytes, config_path: P
     request = Launch(
         wasm=wasm, name=name, config_path=config_path, mode=mode, overrides=args.overrides, backend=args.backend,
         cache_dir=None if args.no_cache else env.cache_dir, environ=env.environ, slug=slug, signer=signer,
+        package_files=files,
     )
     outcome = launch(request, stderr=env.stderr)
     if outcome.message:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,11 +147,15 @@ def establish_identity(
     slug: str | None = None,
     signer: bytes | None = None,
     allow_insecure_peers: Collection[str] = (),
+    package_files: Mapping[str, bytes] | None = None,
 ) -> KeepIdentity:
     """Key -> evidence -> claims -> CSR -> Steward -> :class:`KeepIdentity`."""
     key = generate_key(backend.key_curve)
     evidence = backend.evidence(report_data(key))
-    app_digest = application_digest({"main.wasm": wasm})
+    files = dict(package_files) if package_files is not None else {"main.wasm": wasm}
+    if files.get("main.wasm") != wasm:
+        raise IdentityUnavailable("the package's main.wasm is not the module being run")
+    app_digest = application_digest(files)
     requested = (config.app,) if config.app else ()
     claims = Claims(
         application_digest=app_digest,

@@ -50,6 +50,9 @@ class Launch:
     stdio: HostStdio = DEFAULT_STDIO
     slug: str | None = None
     signer: bytes | None = None
+    # A package's files: its application digest covers all but Enarx.toml (DESIGN.md section
+    # 2). None: a bare module, whose tree holds only main.wasm.
+    package_files: Mapping[str, bytes] | None = None
     loaded: LoadedConfig | None = None  # already loaded (deploy); else from config_path
     # Injected by embedders and tests: the backends to choose from (default: every installed
     # one) and the Steward to attest to (default: from the configuration).
@@ -139,5 +142,7 @@ def _attest(
         extra_anchors=anchors,
         slug=request.slug,
         signer=request.signer,
+        package_files=request.package_files,
+
         allow_insecure_peers=() if mode is Mode.SECURE else INSECURE_REASONS,
     )

