@@ -10,7 +10,7 @@ def test_identity_all_is_sorted_and_complete() -> None:
     names = enarx.identity.__all__
     assert names == sorted(names, key=lambda n: (not n.isupper(), n))
     assert all(hasattr(enarx.identity, n) for n in names)
-    public = {n for n in vars(enarx.identity) if not n.startswith("_") and n not in {"claims", "digests", "errors", "peer", "san", "annotations"}}
+    public = {n for n in vars(enarx.identity) if not n.startswith("_") and n not in {"claims", "digests", "errors", "peer", "san", "annotations", "TYPE_CHECKING", "attach"}}
     assert public == set(names)
 
 

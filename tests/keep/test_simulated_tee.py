@@ -106,14 +106,16 @@ def test_tdx_keep_is_certified_by_a_steward_trusting_the_test_chain(tmp_path: Pa
 
 def test_a_steward_that_does_not_trust_the_chain_refuses_the_keep(tmp_path: Path, steward_for) -> None:  # type: ignore[no-untyped-def]
     signer = TestOnlyAmdSignerBuilder().build()
-    other = TestOnlyAmdSignerBuilder().build()
     backend, _sim = simulated_snp_backend(tmp_path / "tee", signer)
-    steward = steward_for(other.ask.public_bytes(Encoding.PEM) + other.ark.public_bytes(Encoding.PEM))
+    # The Steward trusts a test root, but not the one this Keep's chain leads to.
+    now = datetime.now(UTC)
+    other = TestOnlyIntelPki.create(not_before=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    steward = steward_for(other.root.public_bytes(Encoding.PEM))
     config = tls_echo_config(tmp_path / "keep", port=free_port(), app="echo")
     config.write_text(config.read_text() + f'\n[test]\nsteward = "{steward.url}"\n')
     request = Launch(
         wasm=(EXAMPLES / "echo-tcp" / "main.wasm").read_bytes(), name="main.wasm", config_path=config,
-        mode=Mode.TEST, backends=[backend],
+        mode=Mode.TEST, backends=[backend], overrides=["limits.wall_time=5"],
     )
     from enarx.keep.steward_client import StewardRefused
 
