@@ -14,37 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from enarx.errors import EnarxError
+from enarx.errors import FieldError
 
 
-class AttestationError(EnarxError):
+class AttestationError(FieldError):
     """Base of every refusal the verifier gives."""
 
     code = "attestation"
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        field: str | None = None,
-        expected: object = None,
-        got: object = None,
-    ) -> None:
-        super().__init__(message, code=code)
-        self.field = field
-        self.expected = expected
-        self.got = got
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"code": self.code, "reason": self.message}
-        if self.field is not None:
-            out["field"] = self.field
-        if self.expected is not None:
-            out["expected"] = _jsonable(self.expected)
-        if self.got is not None:
-            out["got"] = _jsonable(self.got)
-        return out
 
 
 class MalformedEvidence(AttestationError):
@@ -70,13 +46,3 @@ class PolicyViolation(AttestationError):
         out = super().to_json()
         out["violations"] = [v.to_json() for v in self.violations]
         return out
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
