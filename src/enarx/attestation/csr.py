@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.codec.der import encoder as der_encoder
 from pyasn1.error import PyAsn1Error
@@ -109,7 +109,7 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
         else:
             csr = x509.load_der_x509_csr(data)
         der = csr.public_bytes(Encoding.DER)
-        spki_der = _spki_der(der)
+        spki_der = _spki_der(csr, der)
         extensions = csr.extensions
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedEvidence("csr.malformed", f"not a PKCS#10 certificate request: {exc}", field="csr") from exc
@@ -140,7 +140,20 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
     return EvidenceCsr(csr=csr, der=der, spki_der=spki_der, evidence_oid=oid, evidence=bytes(evidence))
 
 
-def _spki_der(csr_der: bytes) -> bytes:
+def _spki_der(csr: x509.CertificateSigningRequest, csr_der: bytes) -> bytes:
+    """The SubjectPublicKeyInfo bytes as the CSR carries them.
+
+    Fast path: the key's canonical encoding, when those exact bytes are in the signed request
+    info (as they are for every Enarx Keep: the key is the CSR's own either way, so the
+    binding is to the same key). Otherwise a full ASN.1 decode finds the bytes as sent -- it
+    costs milliseconds on a CSR carrying kilobytes of evidence.
+    """
+    try:
+        canonical = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        if canonical in csr.tbs_certrequest_bytes:
+            return canonical
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass  # fall through to the exact decode, which reports what is wrong
     try:
         req, rest = der_decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
         if rest:

@@ -119,7 +119,7 @@ def _cn(cert: x509.Certificate | x509.CertificateRevocationList) -> str:
     try:
         name = cert.subject if isinstance(cert, x509.Certificate) else cert.issuer
         attrs = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    except ValueError:
+    except (ValueError, TypeError):  # cryptography decodes names lazily, and raises both
         return "(undecodable name)"
     value = attrs[0].value if attrs else name.rfc4514_string()
     return value if isinstance(value, str) else value.decode(errors="replace")
