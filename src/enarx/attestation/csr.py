@@ -37,7 +37,6 @@ from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.codec.der import encoder as der_encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, namedtype, univ
-from pyasn1_modules import rfc2986
 
 from enarx.attestation.errors import (
     AttestationError,
@@ -155,6 +154,8 @@ def _spki_der(csr: x509.CertificateSigningRequest, csr_der: bytes) -> bytes:
     except (ValueError, TypeError, UnsupportedAlgorithm):
         pass  # fall through to the exact decode, which reports what is wrong
     try:
+        from pyasn1_modules import rfc2986  # the slow path only: its import alone costs ~30 ms
+
         req, rest = der_decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
         if rest:
             raise ValueError("trailing bytes after the CSR")
