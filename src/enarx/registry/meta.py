@@ -15,12 +15,12 @@ own entry for the root, and each stored directory's entries for its children.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from enarx.db import Connections, DatabaseUnavailable
 from enarx.registry.errors import RegistryError, conflict
 
 SCHEMA = (
@@ -83,42 +83,24 @@ class MetaStore:
         # WAL with synchronous=NORMAL never corrupts or half-applies a transaction; a power cut
         # may lose the last few commits, which a publisher sees as a failed PUT to retry (blobs
         # are fsynced before their row commits, so a row never names a missing blob).
-        self._synchronous = sqlite_synchronous.upper()
-        self.postgres = database.startswith(("postgresql://", "postgres://"))
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
+        self._db = Connections(database, sqlite_synchronous=sqlite_synchronous)
+        self.postgres = self._db.postgres
         with self._tx() as cur:
             for statement in SCHEMA:
                 cur.execute(statement)
 
     @property
     def engine(self) -> str:
-        return "postgresql" if self.postgres else "sqlite"
+        return self._db.engine
 
     def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
         try:
-            if self.postgres:
-                import psycopg
-
-                conn = psycopg.connect(self.database, autocommit=True)
-            else:
-                conn = sqlite3.connect(self.database, timeout=30.0, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-                conn.execute("PRAGMA busy_timeout=30000")
-        except Exception as exc:  # sqlite3.Error, psycopg.Error: one boundary for both engines
-            raise RegistryError(f"metadata database unavailable: {exc}", status=503, code="registry.storage") from exc
-        self._local.conn = conn
-        with self._lock:
-            self._all.append(conn)
-        return conn
+            return self._db.get()
+        except DatabaseUnavailable as exc:
+            raise RegistryError(f"metadata database {exc}", status=503, code="registry.storage") from exc
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
+        return self._db.sql(sql)
 
     @contextmanager
     def _tx(self) -> Iterator[_Cursor]:
@@ -141,19 +123,14 @@ class MetaStore:
         except Exception as exc:
             if _unique_violation(exc):
                 raise conflict("Already exists") from exc
-            if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
+            if self._db.is_error(exc):
                 if self.postgres:
-                    self._local.conn = None
+                    self._db.drop()
                 raise RegistryError(f"metadata database error: {exc}", status=503, code="registry.storage") from exc
             raise
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                with suppress(Exception):
-                    conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._db.close()
 
     # -- users ----------------------------------------------------------------------------
     def create_user(self, name: str, subject: str, record: bytes) -> None:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from cryptography import x509
 
+from enarx.db import Connections, DatabaseUnavailable
 from enarx.steward.ca import Revoked
 from enarx.steward.errors import StewardError
 
@@ -127,51 +127,25 @@ class IssuanceLog:
 
     def __init__(self, database: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.database = database
-        self.postgres = database.startswith(("postgresql://", "postgres://"))
-        self._synchronous = sqlite_synchronous.upper()
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
+        self._db = Connections(database, sqlite_synchronous=sqlite_synchronous)
+        self.postgres = self._db.postgres
         self._sqlite_lock = threading.Lock()
         self._lockfile: int | None = None
         self._ensure_schema()
 
     @property
     def engine(self) -> str:
-        return "postgresql" if self.postgres else "sqlite"
+        return self._db.engine
 
     # -- connections ---------------------------------------------------------------------
     def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
         try:
-            if self.postgres:
-                import psycopg
-
-                conn = psycopg.connect(self.database, autocommit=True)
-            else:
-                conn = sqlite3.connect(self.database, timeout=30.0, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(f"PRAGMA synchronous={self._synchronous}")
-                conn.execute("PRAGMA busy_timeout=30000")
-        except Exception as exc:  # sqlite3.Error, psycopg.Error: one boundary for both engines
-            raise StewardError(
-                "log.unavailable", f"issuance log {self._redacted()} is unavailable: {exc}", status=503,
-            ) from exc
-        self._local.conn = conn
-        with self._lock:
-            self._all.append(conn)
-        return conn
-
-    def _redacted(self) -> str:
-        if not self.postgres:
-            return self.database
-        head, _, tail = self.database.partition("@")
-        return f"{head.split(':')[0]}://…@{tail}" if tail else self.database
+            return self._db.get()
+        except DatabaseUnavailable as exc:
+            raise StewardError("log.unavailable", f"issuance log {exc}", status=503) from exc
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
+        return self._db.sql(sql)
 
     @contextmanager
     def _transaction(self) -> Iterator[_Cursor]:
@@ -206,15 +180,11 @@ class IssuanceLog:
         except StewardError:
             raise
         except Exception as exc:
+            if not self._db.is_error(exc):
+                raise
             if self.postgres:
-                import psycopg
-
-                if isinstance(exc, psycopg.Error):
-                    self._drop_connection()
-                    raise StewardError("log.unavailable", f"issuance log error: {exc}", status=503) from exc
-            elif isinstance(exc, sqlite3.Error):
-                raise StewardError("log.unavailable", f"issuance log error: {exc}", status=503) from exc
-            raise
+                self._db.drop()
+            raise StewardError("log.unavailable", f"issuance log error: {exc}", status=503) from exc
 
     def _lock_fd(self) -> int:
         if self._lockfile is None:
@@ -227,13 +197,6 @@ class IssuanceLog:
                 fcntl.flock(self._lockfile, fcntl.LOCK_UN)
         finally:
             self._sqlite_lock.release()
-
-    def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            with suppress(Exception):
-                conn.close()
 
     def _ensure_schema(self) -> None:
         for attempt in range(3):
@@ -309,12 +272,7 @@ class IssuanceLog:
         ]
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            with suppress(Exception):
-                conn.close()
-        self._local = threading.local()
+        self._db.close()
         if self._lockfile is not None:
             os.close(self._lockfile)
             self._lockfile = None
