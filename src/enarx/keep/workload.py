@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from enarx.config.load import LoadedConfig
 from enarx.errors import EnarxError
 from enarx.keep.plugins import require_debug
 from enarx.wasi import FdTable, NullFile, Waiter, WasiFile
+from enarx.wasi.sockets import bind_listener, connect_stream
 
 if TYPE_CHECKING:
     from enarx.keep.identity import KeepIdentity
@@ -21,6 +23,33 @@ class SetupError(EnarxError):
     """A resource named in the configuration could not be set up (socket, directory)."""
 
     code = "run.setup"
+
+
+def where(fd: int, entry: FileEntry) -> str:
+    """How errors name an entry: ``files[3] ('ingest')``."""
+    return f"files[{fd}] ({entry.name!r})"
+
+
+def hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def open_listener(fd: int, entry: FileEntry) -> socket.socket:
+    """The bound socket of a ``listen`` entry, or one line saying why not."""
+    addr, port = str(entry.addr), int(entry.port or 0)
+    try:
+        return bind_listener(addr, port)
+    except (OSError, socket.gaierror) as exc:
+        raise SetupError(f"{where(fd, entry)}: cannot listen on {hostport(addr, port)}: {exc.strerror or exc}") from None
+
+
+def open_connection(fd: int, entry: FileEntry) -> socket.socket:
+    """The connected socket of a ``connect`` entry, or one line saying why not."""
+    host, port = str(entry.host), int(entry.port or 0)
+    try:
+        return connect_stream(host, port)
+    except (OSError, socket.gaierror) as exc:
+        raise SetupError(f"{where(fd, entry)}: cannot connect to {hostport(host, port)}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)
