@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Prot = Literal["tcp", "tls"]
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
@@ -43,49 +43,48 @@ def _check_name(value: str) -> str:
     return value
 
 
+# Every [[files]] name ends up in FD_NAMES.
+FileName = Annotated[str, AfterValidator(_check_name)]
+
+
 class NullFile(_Strict):
     """Reads see end-of-file; writes are discarded."""
 
     kind: Literal["null"]
-    name: str = "null"
-    _n = field_validator("name")(_check_name)
+    name: FileName = "null"
 
 
 class StdinFile(_Strict):
     """The host's standard input (an insecure host channel: debug builds only)."""
 
     kind: Literal["stdin"]
-    name: str = "stdin"
-    _n = field_validator("name")(_check_name)
+    name: FileName = "stdin"
 
 
 class StdoutFile(_Strict):
     """The host's standard output (an insecure host channel: debug builds only)."""
 
     kind: Literal["stdout"]
-    name: str = "stdout"
-    _n = field_validator("name")(_check_name)
+    name: FileName = "stdout"
 
 
 class StderrFile(_Strict):
     """The host's standard error (an insecure host channel: debug builds only)."""
 
     kind: Literal["stderr"]
-    name: str = "stderr"
-    _n = field_validator("name")(_check_name)
+    name: FileName = "stderr"
 
 
 class ListenFile(_Strict):
     """A bound TCP listener; with ``prot = "tls"`` every connection is TLS-terminated in the Keep."""
 
     kind: Literal["listen"]
-    name: str
+    name: FileName
     prot: Prot = "tls"
     addr: str = "::"
     port: Port | None = None
     client_auth: Literal["none", "request", "require"] = "none"
     peers: list[str] = Field(default_factory=list, description="applications allowed as TLS clients (mTLS)")
-    _n = field_validator("name")(_check_name)
 
     @model_validator(mode="after")
     def _defaults(self) -> ListenFile:
@@ -102,11 +101,10 @@ class ConnectFile(_Strict):
     kind: Literal["connect"]
     host: str
     prot: Prot = "tls"
-    name: str | None = None
+    name: FileName | None = None
     port: Port | None = None
     peer: str | None = Field(default=None, description="application the server's certificate must name")
     ca: list[str] = Field(default_factory=list, description="extra trust anchors (PEM files)")
-    _n = field_validator("name")(lambda v: v if v is None else _check_name(v))
 
     @model_validator(mode="after")
     def _defaults(self) -> ConnectFile:
@@ -129,10 +127,9 @@ class DirFile(_Strict):
     """
 
     kind: Literal["dir"]
-    name: str
+    name: FileName
     path: str
     writable: bool = False
-    _n = field_validator("name")(_check_name)
 
 
 File = Annotated[

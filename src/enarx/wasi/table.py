@@ -58,13 +58,12 @@ class FdTable:
         self._files.pop(fd).close()
 
     def renumber(self, src: int, dst: int) -> None:
-        file = self.get(src)
+        self.get(src)
         self.get(dst)  # POSIX dup2 would open dst; WASI requires it to be open already
         if src == dst:
             return
         self._files.pop(dst).close()
         self._files[dst] = self._files.pop(src)
-        _ = file
 
     def close_all(self) -> None:
         for file in self._files.values():
