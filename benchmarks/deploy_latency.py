@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import EXAMPLES
+from _common import EXAMPLES, free_port
 
 from enarx.registry.app import Registry
 from enarx.registry.auth import ALL_SCOPES, new_local_token
@@ -35,11 +35,6 @@ from enarx.registry.settings import RegistrySettings
 RUNS = 5
 TIMEOUT = 30.0
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def enarx() -> list[str]:

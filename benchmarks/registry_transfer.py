@@ -15,12 +15,11 @@ directions and not what is being measured).
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import EXAMPLES, best_of, report
+from _common import EXAMPLES, best_of, free_port, report
 
 from enarx.identity.digests import build_tree
 from enarx.registry.app import Registry
@@ -34,11 +33,6 @@ from enarx.registry.settings import RegistrySettings
 SIZE = 20 * 1000 * 1000
 RUNS = 5
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> int:

@@ -25,7 +25,6 @@ import asyncio
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from _common import free_port  # run as a script: benchmarks/ is on sys.path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,11 +49,6 @@ CONCURRENCY = 32
 def vectors() -> Path:
     return Path(os.environ.get("ENARX_VECTORS", ROOT.parent / "shared" / "vectors"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(workdir: Path, toml: str, *, test: bool, workers: int) -> tuple[subprocess.Popen[bytes], int]:

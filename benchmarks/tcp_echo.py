@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 
-from benchmarks._common import EXAMPLES, ROOT, report
+from benchmarks._common import EXAMPLES, ROOT, free_port, report, wait_for
 
 MESSAGE = 64 * 1024
 
@@ -35,21 +35,6 @@ ASYNCIO_SERVER = textwrap.dedent(
     """
 )
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int) -> None:
-    for _ in range(400):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"no server on port {port}")
 
 
 def measure(port: int, duration: float) -> float:

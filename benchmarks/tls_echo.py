@@ -17,9 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._common import ROOT, report
+from benchmarks._common import ROOT, free_port, report
 from benchmarks._tls import ASYNCIO_TLS_SERVER, MESSAGE, client_context, keep_config, self_signed
-from benchmarks.tcp_echo import free_port
 
 
 def connect(port: int, cafile: Path, hostname: str, deadline: float) -> socket.socket:

@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._common import ROOT
+from benchmarks._common import ROOT, free_port
 from benchmarks._tls import ASYNCIO_TLS_SERVER, client_context, keep_config, self_signed
-from benchmarks.tcp_echo import free_port
 
 
 def first_handshake(cmd: list[str], env: dict[str, str], port: int, cafile: Path, hostname: str) -> float:
