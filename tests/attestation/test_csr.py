@@ -313,8 +313,6 @@ SGX_CSRS = ["sgx/steward/icelake.signed.tcb.crl.multi.xeon.csr", "sgx/steward/ic
 def test_sgx_csrs_dispatch_to_dcap(path: str) -> None:
     parsed = parse_enarx_csr(vector(path))
     assert parsed.evidence_oid == OID_EVIDENCE_SGX
-    if getattr(dcap, "verify_enarx_sgx_evidence", None) is None:
-        pytest.skip("enarx.attestation.dcap.verify_enarx_sgx_evidence is not there yet (DCAP half of issue 3)")
     verdict = verify_enarx_csr(parsed, options=VerifyOptions(now=CSR_NOW), policy=steward_policy()).verdict
     assert verdict.tee == "sgx"
     assert verdict.measurement.hex() == "4046ea255f0455131a024e1265ac1ebd131fdbd1240f1712a00381f6f04e8c15"
@@ -377,9 +375,7 @@ def test_fuzz_mutated_evidence(data: st.DataObject) -> None:
 
 
 def test_tdx_evidence_dispatches_to_dcap() -> None:
-    oid = getattr(dcap, "OID_EVIDENCE_TDX", None)
-    if oid is None or getattr(dcap, "encode_enarx_tdx_evidence", None) is None:
-        pytest.skip("enarx.attestation.dcap has no TDX evidence OID yet")
+    oid = dcap.OID_EVIDENCE_TDX
     evidence = dcap.encode_enarx_tdx_evidence(vector("tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat"))
     csr = make_csr(ec.generate_private_key(ec.SECP256R1()), [(oid, evidence, False)])
     parsed = parse_enarx_csr(csr)
