@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -87,3 +88,20 @@ def spawn(enarx_env: dict[str, str]) -> Iterator[object]:
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()
+
+
+def postgres_dsn() -> str:
+    """A DSN with a fresh schema, from ENARX_TEST_POSTGRES_DSN; skip (or fail under CI=true) without."""
+    dsn = os.environ.get("ENARX_TEST_POSTGRES_DSN")
+    if not dsn:
+        reason = "ENARX_TEST_POSTGRES_DSN is not set (.ci/start-postgres prints one)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in dsn else "?"
+    return f"{dsn}{sep}options=-csearch_path%3D{schema}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from enarx.registry.blobs import FileBlobStore
 from enarx.registry.errors import RegistryError
 from enarx.registry.meta import MetaStore, NodeRow, TagRow
+from tests.conftest import postgres_dsn
 
 
 def test_blob_is_filed_under_its_own_sha256(tmp_path: Path) -> None:
@@ -99,37 +98,19 @@ def test_sqlite_metadata(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_metadata_same_code_path() -> None:
-    dsn = os.environ.get("ENARX_TEST_POSTGRES_DSN")
-    if not dsn:
-        reason = "ENARX_TEST_POSTGRES_DSN is not set (.ci/start-postgres prints one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    import psycopg
+    database = postgres_dsn()  # a fresh schema in the throwaway test cluster
 
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in dsn else "?"
-    meta = MetaStore(f"{dsn}{sep}options=-csearch_path%3D{schema}")
+    meta = MetaStore(database)
     try:
         assert meta.engine == "postgresql"
         exercise(meta)
     finally:
         meta.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.mark.postgres
 def test_postgresql_backs_a_whole_publish_and_fetch(tmp_path: Path, portal: object) -> None:
-    dsn = os.environ.get("ENARX_TEST_POSTGRES_DSN")
-    if not dsn:
-        reason = "ENARX_TEST_POSTGRES_DSN is not set (.ci/start-postgres prints one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    import psycopg
+    database = postgres_dsn()  # a fresh schema in the throwaway test cluster
 
     from enarx.registry.app import Registry
     from enarx.registry.client import RegistryClient
@@ -139,11 +120,7 @@ def test_postgresql_backs_a_whole_publish_and_fetch(tmp_path: Path, portal: obje
 
     from .conftest import SyncASGITransport, add_user_token, package_files
 
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in dsn else "?"
-    registry = Registry(RegistrySettings(tmp_path, database=f"{dsn}{sep}options=-csearch_path%3D{schema}"))
+    registry = Registry(RegistrySettings(tmp_path, database=database))
     try:
         token = add_user_token(registry, "sub-alice")
         with RegistryClient("http://r", token=token, transport=SyncASGITransport(registry.app, portal)) as c:
@@ -155,5 +132,3 @@ def test_postgresql_backs_a_whole_publish_and_fetch(tmp_path: Path, portal: obje
         assert registry.meta.engine == "postgresql"
     finally:
         registry.close()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")

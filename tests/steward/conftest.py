@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +13,7 @@ import pytest
 from enarx.steward.ca import init_ca
 from enarx.steward.service import Steward, build_steward
 from enarx.steward.settings import load_config
+from tests.conftest import postgres_dsn as postgres_dsn  # re-exported for the steward tests
 
 # Fixed instants: the Steward CSR vectors' all-valid window is 2023-01-26T11:33:44Z ..
 # 2023-02-17T18:46:52Z (MANIFEST.md); NOW is inside it. CA_EPOCH makes CAs valid then.
@@ -70,20 +69,3 @@ async def client(make_steward: StewardFactory) -> AsyncIterator[httpx.AsyncClien
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=steward.app), base_url="http://steward") as c:
         c.steward = steward  # type: ignore[attr-defined]
         yield c
-
-
-def postgres_dsn() -> str:
-    """A DSN with a fresh schema, from ENARX_TEST_POSTGRES_DSN; skip (or fail under CI=true) without."""
-    dsn = os.environ.get("ENARX_TEST_POSTGRES_DSN")
-    if not dsn:
-        reason = "ENARX_TEST_POSTGRES_DSN is not set (.ci/start-postgres prints one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in dsn else "?"
-    return f"{dsn}{sep}options=-csearch_path%3D{schema}"
