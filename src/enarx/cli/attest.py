@@ -29,6 +29,7 @@ from enarx.attestation.snp.check import check_report
 from enarx.attestation.snp.tsm import parse_cert_table, parse_tsm
 from enarx.attestation.verdict import Verdict
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.status import ExitStatus
 
 DESCRIPTION = """\
@@ -88,7 +89,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
         help="verify evidence against the vendors' roots and a policy",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     verify.add_argument("file", metavar="FILE", type=Path, help="evidence: CSR, SNP report, configfs-tsm directory or DCAP quote")
     collateral_default = [Path(p) for p in (env.getenv("ENARX_ATTEST_COLLATERAL") or "").split(os.pathsep) if p]

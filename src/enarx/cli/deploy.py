@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from enarx._log import get_logger
 from enarx.cli.environment import Environment
 from enarx.cli.package import add_trust_options, trust_policy
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.registry_common import add_client_options, make_client, parse_target, progress_bars
 from enarx.cli.status import ExitStatus
 from enarx.errors import EnarxError
 
-log = logging.getLogger("enarx")
+log = get_logger("enarx")
 
 EPILOG = """\
 PACKAGE is one of:
@@ -49,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
         "deploy", help="fetch, verify and run a package", epilog=EPILOG,
         description="Fetch a package (main.wasm + Enarx.toml) from a directory or a registry, verify "
         "it, and run it in a Keep as `enarx run` would.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     parser.add_argument("package", metavar="PACKAGE", help="file:// path, slug or tag URL (see below)")
     modes = parser.add_mutually_exclusive_group()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from enarx import __version__
+from enarx import __version__, _log
 from enarx.cli.environment import Environment
+from enarx.cli.parser import Parser
 from enarx.cli.status import ExitStatus
 from enarx.errors import EnarxError
 
@@ -53,7 +53,7 @@ def _modules_for(argv: Sequence[str]) -> Sequence[str]:
 
 
 def build_parser(env: Environment, modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="enarx",
         description="Run WebAssembly workloads in Keeps (TEEs) and prove what runs.",
     )
@@ -72,14 +72,11 @@ def build_parser(env: Environment, modules: Sequence[str] = COMMAND_MODULES) -> 
     return parser
 
 
+_LEVEL_NUMBERS = {"error": _log.ERROR, "warning": _log.WARNING, "info": _log.INFO, "debug": _log.DEBUG, "trace": _log.DEBUG}
+
+
 def configure_logging(level_name: str, stream: TextIO) -> None:
-    level = logging.DEBUG if level_name in ("debug", "trace") else getattr(logging, level_name.upper(), logging.WARNING)
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("enarx: %(levelname)s: %(message)s"))
-    root = logging.getLogger("enarx")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    _log.configure(_LEVEL_NUMBERS.get(level_name, _log.WARNING), stream)
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:

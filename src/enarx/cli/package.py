@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.registry_common import (
     add_client_options,
     make_client,
@@ -35,7 +36,7 @@ docs/packages.md explains the digests; docs/registry.md the registry.
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Environment) -> None:
     parser = sub.add_parser("package", help="build, publish and fetch packages", description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            formatter_class=RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="package_command", metavar="COMMAND")
     commands.required = True
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.status import ExitStatus
 
 DESCRIPTION = """\
@@ -31,7 +32,7 @@ docs/registry.md describes the API, storage and authentication.
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Environment) -> None:
     parser = sub.add_parser("registry", help="run a package registry", description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            formatter_class=RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="registry_command", metavar="COMMAND")
     commands.required = True
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.registry_common import (
     add_client_options,
     default_host,
@@ -31,7 +32,7 @@ Steward CA. A repository can require every tag to be signed by one of its publis
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Environment) -> None:
     parser = sub.add_parser("repo", help="create and inspect package repositories", description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            formatter_class=RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="repo_command", metavar="COMMAND")
     commands.required = True
     reg = commands.add_parser("register", help="create a repository",

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
+from enarx._log import get_logger
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.status import ExitStatus
 from enarx.errors import EnarxError
 from enarx.keep.engine import ModuleError
 from enarx.keep.launch import Launch, launch
 from enarx.keep.modes import InsecureDeployment, Mode
 
-log = logging.getLogger("enarx")
+log = get_logger("enarx")
 
 # Largest module read from disk; Enarx caps packaged modules at 100 MB.
 MAX_MODULE_BYTES = 100_000_000
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
         description="Run a WebAssembly (WASI preview 1) module. The i-th [[files]] entry of "
         "Enarx.toml is its fd i; without a config it gets stdin, stdout and stderr.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     parser.add_argument("module", type=Path, help="the .wasm module to run")
     parser.add_argument(

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.status import ExitStatus
 from enarx.steward.ca import CA_CERT, CA_KEY, ROOT_CERT, ROOT_KEY, init_ca
 from enarx.steward.log import REASONS, IssuanceLog, parse_serial
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Envi
     """Register the `steward` command group."""
     parser = sub.add_parser(
         "steward", help="run the attestation CA (Steward)", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="steward_command", metavar="COMMAND")
     commands.required = True

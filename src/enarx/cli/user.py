@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from enarx.cli.environment import Environment
+from enarx.cli.parser import RawDescriptionHelpFormatter
 from enarx.cli.registry_common import (
     add_client_options,
     default_host,
@@ -27,7 +28,7 @@ local token was made for (`enarx registry token`). Register once, then create re
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], env: Environment) -> None:
     parser = sub.add_parser("user", help="register a registry user", description=DESCRIPTION,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            formatter_class=RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="user_command", metavar="COMMAND")
     commands.required = True
     reg = commands.add_parser("register", help="create the user record for your token's subject",

@@ -4,19 +4,18 @@ The schema (:mod:`enarx.config.schema`) validates; this is what a validated conf
 *is* once defaults are filled in: ``document`` is its JSON form (the input of the
 deployment digest), and the typed fields are read from that document. Keeping the runtime
 on plain data lets ``enarx run module.wasm`` without a config start without importing
-pydantic at all, which is most of a cold start (see benchmarks/startup.py).
+pydantic at all, which is most of a cold start (see benchmarks/startup.py). The records are
+named tuples, not dataclasses, for the same reason: ``dataclasses`` imports ``inspect``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     """One ``[[files]]`` entry with its defaults filled in; fields a kind lacks are ``None``."""
 
     kind: str
@@ -38,8 +37,7 @@ class FileEntry:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class EffectiveConfig:
+class EffectiveConfig(NamedTuple):
     steward: str | None
     app: str | None
     args: tuple[str, ...]
@@ -49,7 +47,7 @@ class EffectiveConfig:
     memory: int | None
     wall_time: float | None
     cpu_time: float | None
-    document: Mapping[str, Any] = field(repr=False, compare=False)
+    document: Mapping[str, Any]
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> EffectiveConfig:

@@ -12,9 +12,8 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from enarx.config.effective import DEFAULT_DOCUMENT, EffectiveConfig
 from enarx.errors import EnarxError
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 MAX_CONFIG_BYTES = 1_000_000
 
 
-@dataclass(frozen=True)
-class ConfigIssue:
+class ConfigIssue(NamedTuple):
     """One problem in a config file, where it is, and what is wrong."""
 
     path: str  # the file, or "<--set>" / "<default>"
@@ -54,8 +52,7 @@ class ConfigError(EnarxError):
         super().__init__(first + more)
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
+class LoadedConfig(NamedTuple):
     """A validated configuration and where it came from."""
 
     config: EffectiveConfig

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
 
+from enarx._log import get_logger
 from enarx.errors import EnarxError
 
-log = logging.getLogger("enarx.keep")
-
+log = get_logger("enarx.keep")
 
 
 def _wasmtime_version() -> str:
@@ -74,13 +72,16 @@ def cache_key(module_digest: str) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-@dataclass
 class ModuleCache:
     """Compiled modules under ``directory``, one ``<key>.cwasm`` file each."""
 
-    directory: Path
-    hits: int = 0
-    misses: int = 0
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self) -> str:
+        return f"ModuleCache({str(self.directory)!r}, hits={self.hits}, misses={self.misses})"
 
     def path_for(self, module_digest: str) -> Path:
         return self.directory / f"{cache_key(module_digest)}.cwasm"

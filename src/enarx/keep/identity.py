@@ -8,7 +8,6 @@ the chain live in memory only: TLS contexts load them through an anonymous memor
 
 from __future__ import annotations
 
-import logging
 import os
 import ssl
 from collections.abc import Collection, Mapping, Sequence
@@ -20,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from enarx._log import get_logger
 from enarx.config.effective import EffectiveConfig
 from enarx.errors import EnarxError
 from enarx.identity.claims import Claims
@@ -32,7 +32,7 @@ from enarx.keep.csr import build_csr, generate_key, report_data
 from enarx.keep.steward_client import Attester
 from enarx.wasi.tls import PeerCheck, PeerRefused
 
-log = logging.getLogger("enarx.keep")
+log = get_logger("enarx.keep")
 
 SPIFFE_PREFIX = "spiffe://"
 

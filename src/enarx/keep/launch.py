@@ -11,11 +11,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from enarx.config.load import LoadedConfig, load_config
 from enarx.errors import EnarxError
@@ -30,15 +29,14 @@ if TYPE_CHECKING:
     from enarx.keep.identity import KeepIdentity
     from enarx.keep.steward_client import Attester
 
-log = logging.getLogger("enarx.keep")
-
 
 class StewardRequired(EnarxError):
     code = "run.no_steward"
 
 
-@dataclass(frozen=True)
-class Launch:
+class Launch(NamedTuple):
+    """One run of a module: what ``enarx run`` and ``enarx deploy`` ask :func:`launch` for."""
+
     wasm: bytes
     name: str
     config_path: Path | None
@@ -46,7 +44,7 @@ class Launch:
     overrides: Sequence[str] = ()
     backend: str | None = None
     cache_dir: Path | None = None  # None: no module cache
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = MappingProxyType({})
     stdio: HostStdio = DEFAULT_STDIO
     slug: str | None = None
     signer: bytes | None = None

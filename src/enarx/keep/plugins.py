@@ -13,11 +13,11 @@ packaging specification's (an INI file of ``name = module:attr`` lines per group
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from enarx.errors import EnarxError
 
@@ -66,13 +66,11 @@ class TestSteward(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Distribution:
+class Distribution(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True)
-class PluginEntry:
+class PluginEntry(NamedTuple):
     """One entry point, with the attributes of ``importlib.metadata.EntryPoint`` we use."""
 
     name: str
@@ -87,13 +85,15 @@ def plugin_entries(group: str) -> list[PluginEntry]:
     """Every installed distribution's entry points in ``group`` (first on ``sys.path`` wins)."""
     found: dict[str, PluginEntry] = {}
     for entry in sys.path:
-        base = Path(entry or ".")
-        if not base.is_dir():
-            continue
-        for text_file in base.glob("*.dist-info/entry_points.txt"):
-            dist = Distribution(text_file.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        for dist_info in _dist_infos(entry or "."):
+            try:
+                with open(os.path.join(dist_info, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError:  # no entry points (most distributions), or unreadable
+                continue
+            dist = Distribution(os.path.basename(dist_info).removesuffix(".dist-info").rsplit("-", 1)[0])
             section = None
-            for raw in text_file.read_text(errors="replace").splitlines():
+            for raw in text.splitlines():
                 line = raw.strip()
                 if line.startswith("[") and line.endswith("]"):
                     section = line[1:-1].strip()
@@ -101,6 +101,18 @@ def plugin_entries(group: str) -> list[PluginEntry]:
                     name, _, value = line.partition("=")
                     found.setdefault(name.strip(), PluginEntry(name.strip(), value.strip(), dist))
     return list(found.values())
+
+
+def _dist_infos(directory: str) -> list[str]:
+    """The ``*.dist-info`` directories in one ``sys.path`` entry, in name order.
+
+    ``os.scandir`` rather than ``Path.glob``: the glob machinery is a few milliseconds of a
+    run's start-up, spent on a directory of a few hundred entries."""
+    try:
+        with os.scandir(directory) as it:
+            return sorted(e.path for e in it if e.name.endswith(".dist-info"))
+    except OSError:  # not a directory (a zip file), or gone
+        return []
 
 
 def entry_points(group: str) -> dict[str, str]:

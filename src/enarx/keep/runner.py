@@ -7,9 +7,8 @@ backtrace for the debug log.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import wasmtime
 
@@ -19,12 +18,14 @@ from enarx.keep.engine import ModuleCache, ModuleError, compile_module, make_eng
 from enarx.keep.lifecycle import Event, Lifecycle
 from enarx.keep.limits import Watchdog
 from enarx.keep.workload import DEFAULT_STDIO, HostStdio, argv_of, build_fd_table, environ_of
-from enarx.wasi import Preview1, Waiter, WasiBinding, WasiCtx
+from enarx.wasi.binding import WasiBinding
+from enarx.wasi.ctx import WasiCtx
+from enarx.wasi.preview1 import Preview1
+from enarx.wasi.waiting import Waiter
 
 if TYPE_CHECKING:
     from enarx.keep.identity import KeepIdentity
 
-log = logging.getLogger("enarx.keep")
 
 WASM_PAGE = 65536
 # A trap with linear memory closer than this to its limit (or 1/8 of the limit, if larger)
@@ -33,19 +34,23 @@ WASM_PAGE = 65536
 MEMORY_LIMIT_MARGIN = 2 << 20
 
 
-@dataclass(frozen=True)
-class RunOutcome:
+class RunOutcome(NamedTuple):
     status: int
     message: str | None = None  # one line, when the runtime ended the run
-    backtrace: list[str] = field(default_factory=list)
+    backtrace: Sequence[str] = ()
 
 
-def _missing_imports(module: wasmtime.Module) -> list[str]:
-    missing = []
+def _wasi_imports(module: wasmtime.Module, name: str) -> list[str]:
+    """The preview 1 functions ``module`` imports; a ModuleError for any other import."""
+    wasi, missing = [], []
     for imp in module.imports:
-        if imp.module != "wasi_snapshot_preview1":
+        if imp.module == "wasi_snapshot_preview1" and imp.name is not None:
+            wasi.append(imp.name)
+        else:
             missing.append(f"{imp.module}.{imp.name}")
-    return missing
+    if missing:
+        raise ModuleError(f"{name} imports what no Keep provides: {', '.join(missing[:5])}")
+    return wasi
 
 
 def run_module(
@@ -63,9 +68,7 @@ def run_module(
     module = compile_module(engine, wasm, cache=cache, name=name)
     lifecycle.advance(Event.COMPILE)
 
-    missing = _missing_imports(module)
-    if missing:
-        raise ModuleError(f"{name} imports what no Keep provides: {', '.join(missing[:5])}")
+    wasi_imports = _wasi_imports(module, name)
     start_export = next((e for e in module.exports if e.name == "_start"), None)
     if start_export is None or not isinstance(start_export.type, wasmtime.FuncType):
         raise ModuleError(f"{name} has no _start function: it is not a WASI command")
@@ -81,7 +84,7 @@ def run_module(
     watchdog = Watchdog(engine, waiter, wall_time=config.wall_time, cpu_time=config.cpu_time)
     try:
         linker = wasmtime.Linker(engine)
-        binding = WasiBinding(linker, Preview1(ctx))
+        binding = WasiBinding(linker, Preview1(ctx), wasi_imports)
         try:
             instance = linker.instantiate(store, module)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:

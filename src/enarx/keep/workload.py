@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from enarx.config.effective import EffectiveConfig, FileEntry
 from enarx.config.load import LoadedConfig
 from enarx.errors import EnarxError
 from enarx.keep.plugins import require_debug
-from enarx.wasi import FdTable, NullFile, Waiter, WasiFile
-from enarx.wasi.sockets import bind_listener, connect_stream
+from enarx.wasi.files import NullFile, WasiFile
+from enarx.wasi.table import FdTable
+from enarx.wasi.waiting import Waiter
 
 if TYPE_CHECKING:
+    import socket
+
     from enarx.keep.identity import KeepIdentity
 
 ARGV0 = "main.wasm"  # Enarx always passes this literal argv[0]
@@ -36,24 +37,27 @@ def hostport(host: str, port: int) -> str:
 
 def open_listener(fd: int, entry: FileEntry) -> socket.socket:
     """The bound socket of a ``listen`` entry, or one line saying why not."""
+    from enarx.wasi.sockets import bind_listener  # the socket layer loads only for socket entries
+
     addr, port = str(entry.addr), int(entry.port or 0)
     try:
         return bind_listener(addr, port)
-    except (OSError, socket.gaierror) as exc:
+    except OSError as exc:  # socket.gaierror included
         raise SetupError(f"{where(fd, entry)}: cannot listen on {hostport(addr, port)}: {exc.strerror or exc}") from None
 
 
 def open_connection(fd: int, entry: FileEntry) -> socket.socket:
     """The connected socket of a ``connect`` entry, or one line saying why not."""
+    from enarx.wasi.sockets import connect_stream
+
     host, port = str(entry.host), int(entry.port or 0)
     try:
         return connect_stream(host, port)
-    except (OSError, socket.gaierror) as exc:
+    except OSError as exc:  # socket.gaierror included
         raise SetupError(f"{where(fd, entry)}: cannot connect to {hostport(host, port)}: {exc.strerror or exc}") from None
 
 
-@dataclass(frozen=True)
-class HostStdio:
+class HostStdio(NamedTuple):
     """Host fds standing in for stdin, stdout and stderr (tests and the Keep redirect them)."""
 
     stdin: int = 0

@@ -9,7 +9,6 @@ log committed.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from enarx._log import get_logger
 from enarx.steward.ca import build_crl
 from enarx.steward.errors import StewardError
 from enarx.steward.issuer import Issued, Issuer
@@ -38,7 +38,7 @@ from enarx.steward.wire import (
     encode_pkipath,
 )
 
-log = logging.getLogger("enarx.steward")
+log = get_logger("enarx.steward")
 
 PEM_CSR_TYPES = frozenset({MEDIA_PKCS10, "application/x-pem-file", "text/plain", "application/octet-stream"})
 # Bundles up to this many CSRs are verified on the event loop (about 5 ms each for SNP).

@@ -11,7 +11,6 @@ temporary directory (removed on stop unless you passed ``directory``), and serve
 
 from __future__ import annotations
 
-import logging
 import shutil
 import socket
 import tempfile
@@ -25,12 +24,13 @@ from types import TracebackType
 
 import uvicorn
 
+from enarx._log import get_logger
 from enarx.steward.ca import ROOT_CERT, Curve, init_ca
 from enarx.steward.errors import StewardError
 from enarx.steward.service import Steward, build_steward
 from enarx.steward.settings import load_config
 
-log = logging.getLogger("enarx.steward")
+log = get_logger("enarx.steward")
 
 STARTUP_TIMEOUT = 10.0  # seconds for uvicorn to bind on loopback
 

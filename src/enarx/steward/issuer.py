@@ -18,7 +18,6 @@ For each CSR, in order (a bundle is checked completely before anything is signed
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from enarx._log import get_logger
 from enarx.attestation.csr import EvidenceCsr, parse_enarx_csr, verify_enarx_csr
 from enarx.attestation.errors import AttestationError, MalformedEvidence
 from enarx.attestation.options import Collateral, VerifyOptions
@@ -39,7 +39,7 @@ from enarx.steward.errors import StewardError
 from enarx.steward.log import IssuanceLog, IssuanceRecord
 from enarx.steward.policy import Decision, StewardPolicy, decide
 
-log = logging.getLogger("enarx.steward")
+log = get_logger("enarx.steward")
 
 SAN_OID = x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME.dotted_string
 # Besides the one evidence extension the verifier recognised (whatever the TEE): the claims,

@@ -12,7 +12,6 @@ code (``insecure.<reason>``).
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Literal
 
 from cryptography import x509
 
+from enarx._log import get_logger
 from enarx.attestation.errors import AttestationError
 from enarx.attestation.policy import AttestationPolicy
 from enarx.identity.claims import INSECURE_REASONS, Claims
@@ -35,7 +35,7 @@ from enarx.identity.san import (
 from enarx.steward.errors import StewardError
 from enarx.steward.tomltable import Source, Table
 
-log = logging.getLogger("enarx.steward")
+log = get_logger("enarx.steward")
 
 Mode = Literal["production", "test"]
 TEE_TABLES = ("snp", "sgx", "tdx")

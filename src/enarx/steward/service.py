@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from starlette.applications import Starlette
 
+from enarx._log import get_logger
 from enarx.identity.san import TEST_TRUST_DOMAIN
 from enarx.steward.app import AppLimits, create_app
 from enarx.steward.ca import CertificateAuthority, load_ca
@@ -18,7 +18,7 @@ from enarx.steward.issuer import Issuer
 from enarx.steward.log import IssuanceLog
 from enarx.steward.settings import StewardConfig
 
-log = logging.getLogger("enarx.steward")
+log = get_logger("enarx.steward")
 
 
 def _utcnow() -> datetime:

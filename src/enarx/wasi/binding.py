@@ -14,20 +14,20 @@ trap naming the function, never a crash of the runtime and never a silent succes
 from __future__ import annotations
 
 import ctypes
-import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from enarx._log import DEBUG, get_logger
 from enarx.wasi.ctx import ProcExit
 from enarx.wasi.errno import WasiError
 from enarx.wasi.memory import GuestMemory
 from enarx.wasi.preview1 import NO_RESULT, SIGNATURES, Preview1
 from enarx.wasi.waiting import Interrupted
 
-log = logging.getLogger("enarx.wasi")
+log = get_logger("enarx.wasi")
 
 MODULE_NAME = b"wasi_snapshot_preview1"
 _RAW_SLOT = 16  # sizeof(wasmtime_val_raw_t)
@@ -70,7 +70,7 @@ def _make_callback(name: str, method: Callable[..., int], fmt: struct.Struct, ha
             errno = method(*read_args(vals))
         except WasiError as exc:
             errno = exc.errno
-            if log.isEnabledFor(logging.DEBUG):
+            if log.isEnabledFor(DEBUG):
                 log.debug("%s -> %s (%s)", name, exc.errno.name, exc.reason)
         except ProcExit as exc:
             return _new_trap(f"proc_exit({exc.code})")
@@ -89,13 +89,24 @@ def _make_callback(name: str, method: Callable[..., int], fmt: struct.Struct, ha
 class WasiBinding:
     """Owns the C callbacks (they must outlive the linker) and binds guest memory later."""
 
-    def __init__(self, linker: wasmtime.Linker, preview1: Preview1) -> None:
+    def __init__(self, linker: wasmtime.Linker, preview1: Preview1, names: Iterable[str] | None = None) -> None:
+        """Define the preview 1 functions in ``names`` (default: all of them) in ``linker``.
+
+        A runner passes the names its module imports: a typical command imports a handful,
+        and each definition costs a callback and a function type (a run's start-up).
+        Names outside preview 1 are left undefined, for the linker to report.
+        """
         self.preview1 = preview1
         self._keepalive: list[object] = []
         i32, i64 = wasmtime.ValType.i32(), wasmtime.ValType.i64()
-        for name, kinds in SIGNATURES.items():
+        functypes: dict[str, wasmtime.FuncType] = {}
+        for name in SIGNATURES if names is None else dict.fromkeys(n for n in names if n in SIGNATURES):
+            kinds = SIGNATURES[name]
             has_result = name not in NO_RESULT
-            functype = wasmtime.FuncType([i32 if k == "i" else i64 for k in kinds], [i32] if has_result else [])
+            functype = functypes.get(kinds + "r" * has_result)
+            if functype is None:
+                functype = wasmtime.FuncType([i32 if k == "i" else i64 for k in kinds], [i32] if has_result else [])
+                functypes[kinds + "r" * has_result] = functype
             py_callback = _make_callback(name, getattr(preview1, name), _arg_format(kinds), has_result)
             c_callback = _CALLBACK(py_callback)
             raw = ctypes.cast(c_callback, ffi.wasmtime_func_unchecked_callback_t)

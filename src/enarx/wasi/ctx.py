@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from enarx.wasi.table import FdTable
 from enarx.wasi.waiting import Waiter
@@ -17,16 +16,22 @@ class ProcExit(Exception):
         self.code = code
 
 
-@dataclass
 class WasiCtx:
     """The state behind one instance's ``wasi_snapshot_preview1`` imports."""
 
-    args: Sequence[str]
-    env: Mapping[str, str]
-    fds: FdTable = field(default_factory=FdTable)
-    waiter: Waiter = field(default_factory=Waiter)
-    exit_code: int | None = None
-    calls: int = 0  # host calls made, for the debug log
+    # A plain class: the dataclasses module (with the inspect it imports) is too dear for the
+    # start-up of a run (benchmarks/startup.py).
+    __slots__ = ("args", "calls", "env", "exit_code", "fds", "waiter")
+
+    def __init__(
+        self, args: Sequence[str], env: Mapping[str, str], fds: FdTable | None = None, waiter: Waiter | None = None
+    ) -> None:
+        self.args = args
+        self.env = env
+        self.fds = FdTable() if fds is None else fds
+        self.waiter = Waiter() if waiter is None else waiter
+        self.exit_code: int | None = None
+        self.calls = 0  # host calls made, for the debug log
 
     def encoded_args(self) -> list[bytes]:
         return [a.encode() + b"\0" for a in self.args]

@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from enarx.wasi.abi import Fdflags, Filetype, Oflags, Rights, Whence
 from enarx.wasi.errno import Errno, WasiError
 
 
-@dataclass(frozen=True)
-class Filestat:
+class Filestat(NamedTuple):
     dev: int = 0
     ino: int = 0
     filetype: Filetype = Filetype.UNKNOWN
@@ -58,8 +57,7 @@ def filetype_of_mode(mode: int) -> Filetype:
     return Filetype.UNKNOWN
 
 
-@dataclass(frozen=True)
-class Dirent:
+class Dirent(NamedTuple):
     next_cookie: int
     ino: int
     name: bytes

@@ -12,10 +12,7 @@ binding. :class:`ProcExit` and :class:`~enarx.wasi.waiting.Interrupted` end the 
 
 from __future__ import annotations
 
-import fcntl
 import os
-import secrets
-import termios
 import time
 
 from enarx.wasi import abi
@@ -126,7 +123,7 @@ class Preview1:
     def random_get(self, buf: int, length: int) -> int:
         if length > MAX_RANDOM:
             raise WasiError(Errno.INVAL, f"random_get of {length} bytes is more than {MAX_RANDOM}")
-        self.mem.write(buf, secrets.token_bytes(length))
+        self.mem.write(buf, os.urandom(length))  # the kernel CSPRNG, as secrets would use
         return 0
 
     def proc_exit(self, code: int) -> int:
@@ -474,6 +471,10 @@ def _times(atim: int, mtim: int, fst_flags: int) -> tuple[int | None, int | None
 
 
 def _readable_bytes(host_fd: int) -> int:
+    # Imported here: termios is a millisecond of start-up and only polls on stdio need it.
+    import fcntl
+    import termios
+
     try:
         buf = fcntl.ioctl(host_fd, termios.FIONREAD, b"\0\0\0\0")
         return int.from_bytes(buf, "little")

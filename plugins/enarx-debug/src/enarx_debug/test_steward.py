@@ -8,13 +8,13 @@ evidence and records every insecure reason in the certificate's claims.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
 
+from enarx._log import get_logger
 from enarx.steward.ca import ROOT_CERT, init_ca, load_ca
 from enarx.steward.errors import StewardError
 from enarx.steward.issuer import Issuer
@@ -22,7 +22,7 @@ from enarx.steward.log import IssuanceLog
 from enarx.steward.settings import config_from_mapping
 from enarx.steward.tomltable import Source
 
-log = logging.getLogger("enarx.keep")
+log = get_logger("enarx.keep")
 
 
 @dataclass

@@ -19,13 +19,13 @@ Every ``OSError`` becomes a :class:`BackendError` with a hint; nothing here pars
 from __future__ import annotations
 
 import errno
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from enarx._log import get_logger
 from enarx.keep.backends.base import BackendError
 from enarx.keep.backends.pseudofs import OS_FS, PseudoFs
 
@@ -37,7 +37,7 @@ PROVIDER_TDX: Final = "tdx_guest"
 #: configfs-tsm.
 _MAX_TEXT: Final = 64
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 HINT_MISSING: Final = (
     "configfs-tsm needs Linux 6.7 or later with CONFIG_TSM_REPORTS, run inside an SNP or TDX "
