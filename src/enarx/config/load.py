@@ -6,9 +6,6 @@ position, and schema errors are placed by finding their key path in the source t
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -88,6 +85,8 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 def overlay(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     """Deep-merge ``top`` over ``base``: tables merge, everything else (arrays too) replaces."""
+    import copy  # only configurations from a file are merged: `enarx run x.wasm` never loads copy
+
     merged = copy.deepcopy(dict(base))
     for key, value in top.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
@@ -252,15 +251,22 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
 
 def _schema_stamp() -> str:
     """Changes whenever the schema's source does, so a cached validation never outlives it."""
+    import hashlib  # the cache is for configuration files; a run without one does not load it
+
     return hashlib.sha256(Path(__file__).with_name("schema.py").read_bytes()).hexdigest()
 
 
 def _cache_path(cache_dir: Path, raw: bytes, test: bool, overrides: Sequence[str]) -> Path:
+    import hashlib
+    import json
+
     material = json.dumps([raw.hex(), test, list(overrides), _schema_stamp()])
     return cache_dir / "configs" / (hashlib.sha256(material.encode()).hexdigest() + ".json")
 
 
 def _cached_document(path: Path) -> tuple[dict[str, Any], bool] | None:
+    import json
+
     try:
         entry = json.loads(path.read_text())
         document, applied = entry["document"], entry["test_overlay_applied"]
@@ -270,6 +276,8 @@ def _cached_document(path: Path) -> tuple[dict[str, Any], bool] | None:
 
 
 def _store_document(path: Path, document: Mapping[str, Any], applied: bool) -> None:
+    import json
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -291,7 +299,7 @@ def load_config(
     if path is None:
         if not overrides:
             return LoadedConfig(EffectiveConfig.from_document(DEFAULT_DOCUMENT), None, Path.cwd())
-        data: dict[str, Any] = {"files": copy.deepcopy(DEFAULT_DOCUMENT["files"])}
+        data: dict[str, Any] = {"files": [dict(f) for f in DEFAULT_DOCUMENT["files"]]}
         effective, applied = effective_data(data, test=test, overrides=overrides)
         return LoadedConfig(resolve(effective, source="<default>"), None, Path.cwd(), applied)
     cached_at = None

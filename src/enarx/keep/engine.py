@@ -12,7 +12,6 @@ measured) filesystem, never to a directory the host can write; ``--no-cache`` tu
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -66,9 +65,8 @@ def make_engine() -> wasmtime.Engine:
 
 
 def cache_key(module_digest: str) -> str:
-    material = json.dumps(
-        {"module": module_digest, "wasmtime": WASMTIME_VERSION, "engine": ENGINE_SETTINGS}, sort_keys=True
-    )
+    settings = ",".join(f"{k}={v!r}" for k, v in sorted(ENGINE_SETTINGS.items()))
+    material = f"module={module_digest}\nwasmtime={WASMTIME_VERSION}\nengine={settings}\n"
     return hashlib.sha256(material.encode()).hexdigest()
 
 

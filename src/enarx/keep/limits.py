@@ -7,12 +7,15 @@ epoch moves only when a limit is hit, so an unlimited run pays nothing but the e
 
 from __future__ import annotations
 
-import threading
 import time
+from typing import TYPE_CHECKING
 
 import wasmtime
 
 from enarx.wasi.waiting import Waiter
+
+if TYPE_CHECKING:
+    import threading
 
 # How often limits are checked; a limit is enforced to within about this much.
 WATCHDOG_INTERVAL = 0.02
@@ -27,7 +30,7 @@ class Watchdog:
         self.wall_time = wall_time
         self.cpu_time = cpu_time
         self.reason: str | None = None
-        self._stop = threading.Event()
+        self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -36,13 +39,17 @@ class Watchdog:
 
     def start(self) -> None:
         if not self.active:
-            return
+            return  # an unlimited run needs no thread, and does not import threading
+        import threading
+
+        self._stop = threading.Event()
         self._wall_start = time.monotonic()
         self._cpu_start = time.process_time()
         self._thread = threading.Thread(target=self._watch, name="enarx-watchdog", daemon=True)
         self._thread.start()
 
     def _watch(self) -> None:
+        assert self._stop is not None
         while not self._stop.wait(WATCHDOG_INTERVAL):
             reason = self._exceeded()
             if reason is not None:
@@ -59,6 +66,7 @@ class Watchdog:
         return None
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
         if self._thread is not None:
             self._thread.join()

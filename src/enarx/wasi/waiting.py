@@ -8,9 +8,9 @@ time limit), which an epoch interruption alone could not do: epochs only stop wa
 
 from __future__ import annotations
 
+import _thread  # threading's own lock, without the threading module (a run's start-up)
 import os
 import select
-import threading
 
 
 class Interrupted(Exception):
@@ -28,7 +28,7 @@ class Waiter:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self.stop_reason: str | None = None
 
     def interrupt(self, reason: str) -> None:
