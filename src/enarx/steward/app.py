@@ -26,7 +26,9 @@ from starlette.routing import Route
 from enarx._log import get_logger
 from enarx.steward.ca import build_crl
 from enarx.steward.errors import StewardError
+from enarx.steward.groupcommit import GroupCommit
 from enarx.steward.issuer import Issued, Issuer
+from enarx.steward.log import IssuanceRecord
 from enarx.steward.metrics import CONTENT_TYPE_LATEST, StewardMetrics
 from enarx.steward.openapi import openapi_document
 from enarx.steward.problem import problem
@@ -55,9 +57,19 @@ class AppLimits:
     crl_validity: timedelta = timedelta(hours=24)
 
 
-def create_app(issuer: Issuer, *, limits: AppLimits | None = None, metrics: StewardMetrics | None = None) -> Starlette:
-    """The Steward ASGI app over ``issuer`` (which holds the policy, CA, log and clock)."""
+def create_app(
+    issuer: Issuer,
+    *,
+    limits: AppLimits | None = None,
+    metrics: StewardMetrics | None = None,
+    committer: GroupCommit[IssuanceRecord] | None = None,
+) -> Starlette:
+    """The Steward ASGI app over ``issuer`` (which holds the policy, CA, log and clock).
+
+    ``committer`` writes the issuance log; the caller owns it (and closes it).
+    """
     limits = limits or AppLimits()
+    committer = committer or GroupCommit(issuer.log.record)
     metrics = metrics or StewardMetrics()
     ca = issuer.ca
 
@@ -85,12 +97,13 @@ def create_app(issuer: Issuer, *, limits: AppLimits | None = None, metrics: Stew
         # Verifying and signing is CPU work under the GIL: on the event loop it costs less than
         # handing it to a thread (threads only add GIL contention; measured 1.4-2x slower).
         # Large bundles go to a thread so the loop keeps serving. The commit waits on disk or
-        # network, so it always runs in a thread; the response is built only after it.
+        # network, so it runs in the log's writer thread, shared with the requests that come
+        # in meanwhile (see groupcommit.py); the response is built only after it.
         if len(csrs) <= INLINE_CSRS:
             issued = issuer.prepare(csrs)
         else:
             issued = await run_in_threadpool(issuer.prepare, csrs)
-        await run_in_threadpool(issuer.commit, issued)
+        await committer.commit([item.record for item in issued])
         metrics.issue_seconds.observe(time.perf_counter() - started)
         for item in issued:
             metrics.issued.labels(tee=item.verdict.tee, mode=issuer.policy.mode).inc()

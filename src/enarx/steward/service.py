@@ -14,8 +14,9 @@ from enarx.identity.san import TEST_TRUST_DOMAIN
 from enarx.steward.app import AppLimits, create_app
 from enarx.steward.ca import CertificateAuthority, load_ca
 from enarx.steward.errors import ConfigError
+from enarx.steward.groupcommit import GroupCommit
 from enarx.steward.issuer import Issuer
-from enarx.steward.log import IssuanceLog
+from enarx.steward.log import IssuanceLog, IssuanceRecord
 from enarx.steward.settings import StewardConfig
 
 log = get_logger("enarx.steward")
@@ -32,8 +33,10 @@ class Steward:
     log: IssuanceLog
     issuer: Issuer
     app: Starlette
+    committer: GroupCommit[IssuanceRecord]
 
     def close(self) -> None:
+        self.committer.close()
         self.log.close()
 
 
@@ -69,4 +72,6 @@ def build_steward(config: StewardConfig, *, clock: Callable[[], datetime] = _utc
         max_body_bytes=settings.max_body_bytes, max_bundle=settings.max_bundle,
         crl_validity=timedelta(hours=settings.crl_validity_hours),
     )
-    return Steward(config=config, ca=ca, log=issuance_log, issuer=issuer, app=create_app(issuer, limits=limits))
+    committer = GroupCommit(issuance_log.record)
+    app = create_app(issuer, limits=limits, committer=committer)
+    return Steward(config=config, ca=ca, log=issuance_log, issuer=issuer, app=app, committer=committer)
