@@ -15,6 +15,7 @@ import pytest
 from cryptography import x509
 
 from enarx.identity import verify_peer
+from enarx.serving import tcp_listener
 from enarx.steward.embedded import start_embedded_steward
 from enarx.steward.wire import MEDIA_PKCS10, decode_pkipath
 from tests.steward.csrs import claims, nil_csr
@@ -107,3 +108,56 @@ def test_enarx_steward_serve_subprocess(tmp_path: Path) -> None:
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert proc.returncode in (0, -signal.SIGTERM)
     assert proc.stderr is not None and b"Finished server process" in proc.stderr.read()
+
+
+def test_service_sockets_send_without_nagle() -> None:
+    """A connection accepted on a service socket has TCP_NODELAY (asyncio sets it only when the
+    listener names its protocol; without it every response waited 40 ms for a delayed ACK)."""
+    with tcp_listener("127.0.0.1", 0, reuse_port=True) as listener:
+        assert listener.proto == socket.IPPROTO_TCP
+        with socket.create_connection(listener.getsockname()[:2], timeout=5):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def _worker_pids(supervisor: int) -> list[int]:
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [int(pid) for pid in children if Path(f"/proc/{pid}/cmdline").read_bytes().find(b"spawn_main") >= 0]
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_port_and_go_when_the_supervisor_goes(tmp_path: Path) -> None:
+    write_test_config(tmp_path)
+    with (tmp_path / "steward.toml").open("a") as f:
+        f.write("workers = 2\n")
+    port = _free_port()
+    proc = start_server(tmp_path, port=port)
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers := _worker_pids(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(workers) == 2
+        # Connections are spread over both workers. Each counts what it issued: a count read on
+        # the connection that was just served below the number of requests means the other
+        # worker served some.
+        counts = []
+        for _ in range(40):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+                r = c.post("/", content=nil_csr(), headers={"content-type": MEDIA_PKCS10})
+                assert r.status_code == 200
+                [line] = [x for x in c.get("/metrics").text.splitlines() if x.startswith("steward_certificates_issued_total{")]
+                counts.append(float(line.rsplit(" ", 1)[1]))
+        assert max(counts) < 40 and sorted(set(counts)) != counts
+        proc.send_signal(signal.SIGKILL)  # the supervisor dies without a word to its workers
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(Path(f"/proc/{pid}").exists() and b"Z" not in Path(f"/proc/{pid}/stat").read_bytes().split(b")")[1][:3]
+                  for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

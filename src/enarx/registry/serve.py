@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - httptools is a pinned dependency; h11 
     _Base = H11Protocol  # type: ignore[assignment,misc]
 
 from enarx.registry.errors import RegistryError
+from enarx.serving import tcp_listener
 
 
 def _with_tls(app: Any, chain: list[str]) -> Any:
@@ -108,7 +109,8 @@ def serve_workers(options_json: str, listen: Listen, workers: int, *, log_level:
 def _multiprocess(config: uvicorn.Config) -> None:
     from uvicorn.supervisors import Multiprocess
 
-    sock = config.bind_socket()
+    # Our socket, not config.bind_socket(): uvicorn's has proto 0, so Nagle stays on (enarx.serving).
+    sock = tcp_listener(config.host, config.port)
     Multiprocess(config, sockets=[sock]).run()
 
 

@@ -12,7 +12,6 @@ temporary directory (removed on stop unless you passed ``directory``), and serve
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from types import TracebackType
 import uvicorn
 
 from enarx._log import get_logger
+from enarx.serving import tcp_listener
 from enarx.steward.ca import ROOT_CERT, Curve, init_ca
 from enarx.steward.errors import StewardError
 from enarx.steward.service import Steward, build_steward
@@ -83,9 +83,7 @@ def start_embedded_steward(
         init_ca(workdir / "ca", now=now, curve=curve, test=True, common_name="Enarx embedded Steward", force=True)
         # Bind first, so the URL (and the CRL distribution point under it) is known before
         # the Steward is built, and no other process can take the port in between.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock = tcp_listener("127.0.0.1", 0)
         port = sock.getsockname()[1]
         config_path = workdir / "steward.toml"
         config_path.write_text(
