@@ -1,0 +1,87 @@
+"""A strict DER reader for the few fixed structures the verifier decodes on every request.
+
+pyasn1 decodes Enarx's SNP evidence correctly but spends half a millisecond building objects
+for it, a tenth of a Steward's whole SNP issuance (benchmarks/steward_http.py). The evidence is
+three nested SEQUENCEs of known shape, so it is read here by hand, with DER's rules enforced:
+definite lengths in minimal form, low tag numbers only, every constructed value consumed to
+the byte. Anything else raises :class:`DerError` (a ``ValueError``).
+"""
+
+from __future__ import annotations
+
+SEQUENCE = 0x30
+OCTET_STRING = 0x04
+UTF8_STRING = 0x0C
+
+_MAX_LENGTH_OCTETS = 4  # nothing here is 4 GiB long
+
+
+class DerError(ValueError):
+    pass
+
+
+class Reader:
+    """Reads consecutive TLVs of ``data[start:end]``."""
+
+    __slots__ = ("data", "end", "pos")
+
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = start
+        self.end = len(data) if end is None else end
+
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def _header(self) -> tuple[int, int, int]:
+        """``(tag, content start, content end)`` of the TLV at the cursor."""
+        data, pos, end = self.data, self.pos, self.end
+        if pos + 2 > end:
+            raise DerError(f"truncated at byte {pos}")
+        tag, first = data[pos], data[pos + 1]
+        if tag & 0x1F == 0x1F:
+            raise DerError(f"high tag number form at byte {pos}")
+        pos += 2
+        if first < 0x80:
+            length = first
+        elif first == 0x80:
+            raise DerError(f"indefinite length at byte {pos - 2} (BER, not DER)")
+        else:
+            count = first & 0x7F
+            if count > _MAX_LENGTH_OCTETS or pos + count > end:
+                raise DerError(f"bad length at byte {pos - 2}")
+            length = int.from_bytes(data[pos : pos + count], "big")
+            if data[pos] == 0 or length < 0x80:
+                raise DerError(f"length not in minimal form at byte {pos - 2}")
+            pos += count
+        if pos + length > end:
+            raise DerError(f"value at byte {self.pos} runs past its enclosing value")
+        return tag, pos, pos + length
+
+    def any(self) -> bytes:
+        """The whole next TLV (header included), whatever its tag: an ASN.1 ``ANY``."""
+        _, _, stop = self._header()
+        value = self.data[self.pos : stop]
+        self.pos = stop
+        return value
+
+    def primitive(self, tag: int) -> bytes:
+        """The content of the next TLV, which must have ``tag``."""
+        found, start, stop = self._header()
+        if found != tag:
+            raise DerError(f"expected tag {tag:#04x} at byte {self.pos}, found {found:#04x}")
+        self.pos = stop
+        return self.data[start:stop]
+
+    def sequence(self) -> Reader:
+        """A reader over the next TLV's content, which must be a SEQUENCE."""
+        found, start, stop = self._header()
+        if found != SEQUENCE:
+            raise DerError(f"expected a SEQUENCE at byte {self.pos}, found tag {found:#04x}")
+        self.pos = stop
+        return Reader(self.data, start, stop)
+
+    def done(self) -> None:
+        """Nothing may follow the values read."""
+        if self.pos != self.end:
+            raise DerError(f"{self.end - self.pos} unexpected bytes at byte {self.pos}")
