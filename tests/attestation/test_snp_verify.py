@@ -410,3 +410,41 @@ def test_fuzz_mutated_certificates_and_crls_give_typed_errors(data: st.DataObjec
 _FUZZ_SIGNER = TestOnlyAmdSignerBuilder(key_label="fuzz").build()
 _FUZZ_REPORT = _FUZZ_SIGNER.signed_report()
 _FUZZ_CRL = _FUZZ_SIGNER.crl()
+
+
+def test_an_endorsement_is_verified_once_and_reused_only_inside_its_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chain and CRL work for a VCEK is reused (a fleet sends the same VCEKs again and
+    again), but only for the same certificates and CRLs and inside every window involved."""
+    from enarx.attestation.snp import verify as verify_module
+
+    built: list[object] = []
+    real_build_chain = verify_module.build_chain
+
+    def counting_build_chain(*args: object, **kwargs: object) -> tuple[x509.Certificate, ...]:
+        built.append(args[0])
+        return real_build_chain(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify_module, "build_chain", counting_build_chain)
+    signer = TestOnlyAmdSignerBuilder(key_label="reuse").build()
+    last, nxt = _t("2023-01-01T00:00:00"), _t("2023-02-01T00:00:00")
+    crl = signer.crl(last_update=last, next_update=nxt)
+    certs = [signer.vcek, signer.ask]
+    for at in (last, _t("2023-01-15T00:00:00"), nxt):  # fresh objects each time, as from the wire
+        report = signer.signed_report()
+        assert verify_report(report, options=signer.options(at), certificates=[load_der_certificate(c.public_bytes(Encoding.DER)) for c in certs], crls=[crl]).crl_checked
+    assert len(built) == 1
+    # Outside the CRL's window: verified afresh, and refused.
+    with pytest.raises(VerificationFailed) as info:
+        verify_report(signer.signed_report(), options=signer.options(nxt + SECOND), certificates=certs, crls=[crl])
+    assert info.value.code == "snp.crl.expired" and len(built) == 2
+    # Another CRL (this one revokes the VCEK): another key, verified afresh, and refused.
+    with pytest.raises(VerificationFailed) as info:
+        verify_report(signer.signed_report(), options=signer.options(last), certificates=certs,
+                      crls=[signer.crl(revoked=[signer.vcek], signer="ask", last_update=last, next_update=nxt)])
+    assert info.value.code == "snp.cert.revoked" and len(built) == 3
+    # The report signature is never reused: a report the VCEK did not sign is refused at once.
+    forged = bytearray(signer.signed_report())
+    forged[0x50] ^= 1
+    with pytest.raises(VerificationFailed) as info:
+        verify_report(bytes(forged), options=signer.options(last), certificates=certs, crls=[crl])
+    assert info.value.code == "snp.signature" and len(built) == 3

@@ -411,6 +411,13 @@ def check_revocation(
         raise MalformedEvidence(f"{prefix}.crl.malformed", f"a CRL cannot be read: {exc}", field="crl") from exc
 
 
+def applicable_crls(
+    chain: Sequence[x509.Certificate], crls: Sequence[x509.CertificateRevocationList]
+) -> list[tuple[x509.Certificate, x509.Certificate, x509.CertificateRevocationList]]:
+    """``(certificate, issuer, crl)`` for every CRL in ``crls`` that names an issuer of ``chain``."""
+    return [(child, parent, crl) for child, parent in itertools.pairwise(chain) for crl in crls if crl.issuer == parent.subject]
+
+
 def _check_revocation(
     chain: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList],
@@ -419,50 +426,46 @@ def _check_revocation(
     prefix: str,
 ) -> bool:
     checked = False
-    links = list(itertools.pairwise(chain))
-    for child, parent in links:
-        for crl in crls:
-            if crl.issuer != parent.subject:
-                continue
-            crl_key = (crl.fingerprint(hashes.SHA256()), fingerprint(parent))
-            if crl_key not in _verified_crls:
-                try:
-                    valid = crl.is_signature_valid(parent.public_key())  # type: ignore[arg-type]
-                except (ValueError, TypeError, UnsupportedAlgorithm):
-                    valid = False
-                if not valid:
-                    raise VerificationFailed(
-                        f"{prefix}.crl.signature",
-                        f"CRL issued by {_cn(crl)} does not verify with {describe(parent)}",
-                        field="crl",
-                    )
-                if len(_verified_crls) >= _MAX_CACHED_CRLS:
-                    _verified_crls.clear()
-                _verified_crls.add(crl_key)
-            last, nxt = crl.last_update_utc, crl.next_update_utc
-            if nxt is None or now > nxt:
+    for child, parent, crl in applicable_crls(chain, crls):
+        crl_key = (crl.fingerprint(hashes.SHA256()), fingerprint(parent))
+        if crl_key not in _verified_crls:
+            try:
+                valid = crl.is_signature_valid(parent.public_key())  # type: ignore[arg-type]
+            except (ValueError, TypeError, UnsupportedAlgorithm):
+                valid = False
+            if not valid:
                 raise VerificationFailed(
-                    f"{prefix}.crl.expired",
-                    f"CRL issued by {_cn(crl)} expired at {nxt.isoformat() if nxt else '(no nextUpdate)'} (now {now.isoformat()})",
+                    f"{prefix}.crl.signature",
+                    f"CRL issued by {_cn(crl)} does not verify with {describe(parent)}",
                     field="crl",
-                    expected=f"<= {nxt.isoformat()}" if nxt else "a nextUpdate",
-                    got=now.isoformat(),
                 )
-            if now < last:
-                raise VerificationFailed(
-                    f"{prefix}.crl.not_yet_valid",
-                    f"CRL issued by {_cn(crl)} is not valid before {last.isoformat()} (now {now.isoformat()})",
-                    field="crl",
-                    expected=f">= {last.isoformat()}",
-                    got=now.isoformat(),
-                )
-            checked = True
-            revoked = crl.get_revoked_certificate_by_serial_number(serial_number(child))
-            if revoked is not None:
-                raise VerificationFailed(
-                    f"{prefix}.cert.revoked",
-                    f"certificate {describe(child)} was revoked by {_cn(crl)} on {revoked.revocation_date_utc.isoformat()}",
-                    field=_cn(child),
-                    got=serial_number(child),
-                )
+            if len(_verified_crls) >= _MAX_CACHED_CRLS:
+                _verified_crls.clear()
+            _verified_crls.add(crl_key)
+        last, nxt = crl.last_update_utc, crl.next_update_utc
+        if nxt is None or now > nxt:
+            raise VerificationFailed(
+                f"{prefix}.crl.expired",
+                f"CRL issued by {_cn(crl)} expired at {nxt.isoformat() if nxt else '(no nextUpdate)'} (now {now.isoformat()})",
+                field="crl",
+                expected=f"<= {nxt.isoformat()}" if nxt else "a nextUpdate",
+                got=now.isoformat(),
+            )
+        if now < last:
+            raise VerificationFailed(
+                f"{prefix}.crl.not_yet_valid",
+                f"CRL issued by {_cn(crl)} is not valid before {last.isoformat()} (now {now.isoformat()})",
+                field="crl",
+                expected=f">= {last.isoformat()}",
+                got=now.isoformat(),
+            )
+        checked = True
+        revoked = crl.get_revoked_certificate_by_serial_number(serial_number(child))
+        if revoked is not None:
+            raise VerificationFailed(
+                f"{prefix}.cert.revoked",
+                f"certificate {describe(child)} was revoked by {_cn(crl)} on {revoked.revocation_date_utc.isoformat()}",
+                field=_cn(child),
+                got=serial_number(child),
+            )
     return checked

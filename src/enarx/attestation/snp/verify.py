@@ -21,8 +21,9 @@ report; no policy (that is :mod:`enarx.attestation.snp.validate`). The procedure
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -42,6 +43,7 @@ from enarx.attestation.snp.abi import (
     TcbParts,
 )
 from enarx.attestation.snp.certs import (
+    applicable_crls,
     build_chain,
     check_revocation,
     common_name,
@@ -133,6 +135,70 @@ def verify_report(
     raise errors[0]
 
 
+@dataclass(frozen=True)
+class _Endorsement:
+    """Steps 3 and 4 for one endorsement key, and the instants between which they hold."""
+
+    info: AmdKeyInfo
+    chain: tuple[x509.Certificate, ...]
+    crl_checked: bool
+    public_key: ec.EllipticCurvePublicKey
+    valid_from: datetime
+    valid_until: datetime
+
+
+# The same key, candidates, roots and CRLs give the same chain and revocation answer at any
+# `now` inside the validity windows of the certificates and CRLs involved (nothing else in
+# steps 3-4 depends on time), so a result is reused inside them. A fleet's Keeps present their
+# hosts' few VCEKs again and again with the same CRLs: the RSA-4096 link, the CRL work and the
+# key's extensions are done once per VCEK rather than per attestation. Bounded; only
+# successes are kept.
+_ENDORSEMENTS_MAX = 256
+_endorsements: dict[Hashable, _Endorsement] = {}
+
+
+def _endorsement(
+    leaf: x509.Certificate,
+    supplied: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    now: datetime,
+) -> _Endorsement:
+    key = (
+        tuple(supplied),  # certificates hash and compare by their DER; the leaf is among them
+        "vendor" if roots is vendor_arks() else tuple(roots),
+        tuple(crl.fingerprint(hashes.SHA256()) for crl in crls),
+        leaf,
+    )
+    known = _endorsements.get(key)
+    if known is not None and known.valid_from <= now <= known.valid_until:
+        return known
+    info = amd_key_info(leaf)
+    # 3. Chain to a pinned ARK, every link and validity window checked at `now`; AMD's own
+    #    intermediate for this product and key kind is tried first.
+    candidates = (*supplied, *vendor_intermediates_likely_first(info.product, info.kind))
+    chain = build_chain(leaf, candidates, roots, now, prefix="snp")
+    # 4. Revocation by every CRL a chain issuer signed.
+    crl_checked = check_revocation(chain, crls, now, prefix="snp")
+    # The key that signs reports.
+    try:
+        public_key = leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key cannot be loaded: {exc}", field="vcek.public_key") from exc
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP384R1):
+        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key is not EC P-384", field="vcek.public_key")
+    applied = [crl for _, _, crl in applicable_crls(chain, crls)]
+    found = _Endorsement(
+        info=info, chain=chain, crl_checked=crl_checked, public_key=public_key,
+        valid_from=max([c.not_valid_before_utc for c in chain] + [crl.last_update_utc for crl in applied]),
+        valid_until=min([c.not_valid_after_utc for c in chain] + [crl.next_update_utc for crl in applied if crl.next_update_utc]),
+    )
+    if len(_endorsements) >= _ENDORSEMENTS_MAX:
+        _endorsements.clear()
+    _endorsements[key] = found
+    return found
+
+
 def _is_named(cert: x509.Certificate, cn: str) -> bool:
     return common_name(cert) == cn
 
@@ -146,23 +212,10 @@ def _verify_with(
     crls: Sequence[x509.CertificateRevocationList],
     options: VerifyOptions,
 ) -> VerifiedReport:
-    now = options.now
-    info = amd_key_info(leaf)
-    # 3. Chain to a pinned ARK, every link and validity window checked at `now`; AMD's own
-    #    intermediate for this product and key kind is tried first.
-    candidates = (*supplied, *vendor_intermediates_likely_first(info.product, info.kind))
-    chain = build_chain(leaf, candidates, roots, now, prefix="snp")
-
-    # 4. Revocation by every CRL a chain issuer signed.
-    crl_checked = check_revocation(chain, crls, now, prefix="snp")
+    endorsement = _endorsement(leaf, supplied, roots, crls, options.now)
+    info, chain, crl_checked, public_key = endorsement.info, endorsement.chain, endorsement.crl_checked, endorsement.public_key
 
     # 5. The report signature: r, s little-endian, over bytes [0, 0x2A0).
-    try:
-        public_key = leaf.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key cannot be loaded: {exc}", field="vcek.public_key") from exc
-    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, ec.SECP384R1):
-        raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key is not EC P-384", field="vcek.public_key")
     signature = encode_dss_signature(report.signature_r, report.signature_s)
     try:
         public_key.verify(signature, raw[:SIGNED_SIZE], ec.ECDSA(hashes.SHA384()))
