@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pyasn1.codec.der import encoder as pyasn1_encoder
 from pyasn1.type import char, univ
 
-from enarx.attestation.der import OCTET_STRING, SEQUENCE, UTF8_STRING, DerError, Reader
+from enarx.attestation.der import OCTET_STRING, SEQUENCE, UTF8_STRING, DerError, Reader, encode_length, encode_sequence
 
 
 def test_reads_nested_values_and_any() -> None:
@@ -87,3 +87,15 @@ def _length(n: int) -> bytes:
         return bytes([n])
     octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes([0x80 | len(octets)]) + octets
+
+
+@pytest.mark.parametrize("size", [0, 1, 127, 128, 255, 256, 65535, 65536])
+def test_encode_sequence_reads_back_at_every_length_boundary(size: int) -> None:
+    element = bytes([OCTET_STRING]) + _length(size) + b"\x5a" * size
+    data = encode_sequence([element, element])
+    reader = Reader(data)
+    seq = reader.sequence()
+    reader.done()
+    assert seq.any() == element and seq.primitive(OCTET_STRING) == b"\x5a" * size
+    seq.done()
+    assert encode_length(size) == _length(size)

@@ -1,4 +1,5 @@
-"""A strict DER reader for the few fixed structures the verifier decodes on every request.
+"""A strict DER reader (and SEQUENCE writer) for the few fixed structures read or written on
+every request: Enarx's SNP evidence, and the Steward's SEQUENCE OF wire formats.
 
 pyasn1 decodes Enarx's SNP evidence correctly but spends half a millisecond building objects
 for it, a tenth of a Steward's whole SNP issuance (benchmarks/steward_http.py). The evidence is
@@ -8,6 +9,8 @@ the byte. Anything else raises :class:`DerError` (a ``ValueError``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 SEQUENCE = 0x30
 OCTET_STRING = 0x04
@@ -85,3 +88,16 @@ class Reader:
         """Nothing may follow the values read."""
         if self.pos != self.end:
             raise DerError(f"{self.end - self.pos} unexpected bytes at byte {self.pos}")
+
+
+def encode_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes((length,))
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(octets),)) + octets
+
+
+def encode_sequence(elements: Iterable[bytes]) -> bytes:
+    """A SEQUENCE (or SEQUENCE OF) of already-encoded elements."""
+    content = b"".join(elements)
+    return bytes((SEQUENCE,)) + encode_length(len(content)) + content

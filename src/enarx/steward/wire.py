@@ -14,37 +14,17 @@ from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import namedtype, univ
 
+from enarx.attestation import der
 from enarx.steward.errors import StewardError
 
 MEDIA_PKCS10 = "application/pkcs10"
 MEDIA_BUNDLE = "application/vnd.steward.pkcs10-bundle.v1"
 
 
-class _DerList(univ.SequenceOf):  # type: ignore[misc]
-    componentType = univ.Any()
-
-
-class _Output(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("chain", _DerList()),
-        namedtype.NamedType("issued", _DerList()),
-    )
-
-
-def _list(items: Sequence[bytes]) -> _DerList:
-    seq = _DerList()
-    for i, der in enumerate(items):
-        seq[i] = univ.Any(der)
-    return seq
-
-
 def encode_pkipath(certificates: Sequence[x509.Certificate]) -> bytes:
     """DER ``SEQUENCE OF Certificate`` in the given order (pass CA first)."""
-    return bytes(encoder.encode(_list([c.public_bytes(Encoding.DER) for c in certificates])))
+    return der.encode_sequence(c.public_bytes(Encoding.DER) for c in certificates)
 
 
 def decode_pkipath(data: bytes) -> list[x509.Certificate]:
@@ -52,24 +32,23 @@ def decode_pkipath(data: bytes) -> list[x509.Certificate]:
 
 
 def encode_bundle_output(chain: Sequence[x509.Certificate], issued: Sequence[x509.Certificate]) -> bytes:
-    out = _Output()
-    out["chain"] = _list([c.public_bytes(Encoding.DER) for c in chain])
-    out["issued"] = _list([c.public_bytes(Encoding.DER) for c in issued])
-    return bytes(encoder.encode(out))
-
-
-def decode_bundle_output(data: bytes) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
-    value, rest = decoder.decode(data, asn1Spec=_Output())
-    if rest:
-        raise ValueError("trailing bytes after bundle output")
-    return (
-        [x509.load_der_x509_certificate(bytes(v)) for v in value["chain"]],
-        [x509.load_der_x509_certificate(bytes(v)) for v in value["issued"]],
+    return der.encode_sequence(
+        (der.encode_sequence(c.public_bytes(Encoding.DER) for c in chain),
+         der.encode_sequence(c.public_bytes(Encoding.DER) for c in issued))
     )
 
 
+def decode_bundle_output(data: bytes) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    outer = der.Reader(data)
+    body = outer.sequence()
+    outer.done()
+    chain, issued = _elements(body.sequence()), _elements(body.sequence())
+    body.done()
+    return [x509.load_der_x509_certificate(c) for c in chain], [x509.load_der_x509_certificate(c) for c in issued]
+
+
 def encode_bundle_request(csrs: Sequence[bytes]) -> bytes:
-    return bytes(encoder.encode(_list(csrs)))
+    return der.encode_sequence(csrs)
 
 
 def decode_bundle_request(data: bytes, *, limit: int) -> list[bytes]:
@@ -85,11 +64,19 @@ def decode_bundle_request(data: bytes, *, limit: int) -> list[bytes]:
     return items
 
 
+def _elements(seq: der.Reader) -> list[bytes]:
+    """Every element (a whole TLV) of a SEQUENCE OF."""
+    items = []
+    while not seq.at_end():
+        items.append(seq.any())
+    return items
+
+
 def _decode_list(data: bytes, what: str) -> list[bytes]:
     try:
-        value, rest = decoder.decode(data, asn1Spec=_DerList())
-    except (PyAsn1Error, ValueError, TypeError) as exc:
+        outer = der.Reader(bytes(data))
+        items = _elements(outer.sequence())
+        outer.done()
+    except ValueError as exc:  # DerError
         raise StewardError("request.der", f"body is not a DER SEQUENCE OF {what}: {exc}", field="body") from exc
-    if rest:
-        raise StewardError("request.der", f"{len(rest)} trailing bytes after the DER SEQUENCE", field="body")
-    return [bytes(v) for v in value]
+    return items
