@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 from pyasn1.codec.der import encoder as pyasn1_encoder
 from pyasn1.type import char, univ
 
-from enarx.attestation.der import OCTET_STRING, SEQUENCE, UTF8_STRING, DerError, Reader, encode_length, encode_sequence
+from enarx.attestation.der import (
+    OCTET_STRING,
+    SEQUENCE,
+    UTF8_STRING,
+    DerError,
+    Reader,
+    encode_length,
+    encode_sequence,
+)
 
 
 def test_reads_nested_values_and_any() -> None:
