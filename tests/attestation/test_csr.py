@@ -384,3 +384,27 @@ def test_tdx_evidence_dispatches_to_dcap() -> None:
         verify_enarx_csr(parsed, options=VerifyOptions(now=datetime(2023, 7, 1, 1, tzinfo=UTC)), policy=AttestationPolicy())
     # Refused by the DCAP verifier (no collateral, or not bound to this key), not by the CSR layer.
     assert not info.value.code.startswith("csr."), info.value.code
+
+
+def test_spki_is_taken_as_sent_even_when_not_the_canonical_encoding() -> None:
+    """A CSR whose key is sent as a compressed point: the SPKI the evidence must bind is the
+    one in the CSR, byte for byte, not cryptography's (uncompressed) re-encoding of the key."""
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc2986
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    canonical = make_csr(key, [])
+    request, _ = decoder.decode(canonical, asn1Spec=rfc2986.CertificationRequest())
+    point = key.public_key().public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    info = request["certificationRequestInfo"]
+    info["subjectPKInfo"]["subjectPublicKey"] = univ.BitString.fromOctetString(point)
+    tbs = encoder.encode(info)
+    request["signature"] = univ.BitString.fromOctetString(key.sign(tbs, ec.ECDSA(hashes.SHA256())))
+    compressed = encoder.encode(request)
+
+    parsed = parse_enarx_csr(compressed)
+    sent = encoder.encode(info["subjectPKInfo"])
+    assert parsed.spki_der == sent
+    assert parsed.spki_der != key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    assert parse_enarx_csr(vector(MILAN_CSR)).spki_der in vector(MILAN_CSR)

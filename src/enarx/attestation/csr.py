@@ -32,10 +32,8 @@ from typing import TYPE_CHECKING, Any, Final
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pyasn1.codec.der import decoder as der_decoder
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyasn1.codec.der import encoder as der_encoder
-from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, namedtype, univ
 
 from enarx.attestation import der
@@ -108,8 +106,8 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
             csr = x509.load_pem_x509_csr(data)
         else:
             csr = x509.load_der_x509_csr(data)
-        der = csr.public_bytes(Encoding.DER)
-        spki_der = _spki_der(csr, der)
+        csr_der = csr.public_bytes(Encoding.DER)
+        spki_der = _spki_der(csr_der)
         extensions = csr.extensions
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise MalformedEvidence("csr.malformed", f"not a PKCS#10 certificate request: {exc}", field="csr") from exc
@@ -128,7 +126,7 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
             field="extensionRequest", expected=1, got=[e.oid.dotted_string for e in found],
         )
     if not found:
-        return EvidenceCsr(csr=csr, der=der, spki_der=spki_der, evidence_oid=None, evidence=b"")
+        return EvidenceCsr(csr=csr, der=csr_der, spki_der=spki_der, evidence_oid=None, evidence=b"")
     ext = found[0]
     oid = ext.oid.dotted_string
     if oid not in _evidence_oids():
@@ -137,32 +135,17 @@ def parse_enarx_csr(data: bytes) -> EvidenceCsr:
         raise MalformedEvidence("csr.evidence.critical", f"evidence extension {oid} is critical; Enarx sends it non-critical", field=oid, expected=False, got=True)
     value = ext.value
     evidence = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-    return EvidenceCsr(csr=csr, der=der, spki_der=spki_der, evidence_oid=oid, evidence=bytes(evidence))
+    return EvidenceCsr(csr=csr, der=csr_der, spki_der=spki_der, evidence_oid=oid, evidence=bytes(evidence))
 
 
-def _spki_der(csr: x509.CertificateSigningRequest, csr_der: bytes) -> bytes:
-    """The SubjectPublicKeyInfo bytes as the CSR carries them.
-
-    Fast path: the key's canonical encoding, when those exact bytes are in the signed request
-    info (as they are for every Enarx Keep: the key is the CSR's own either way, so the
-    binding is to the same key). Otherwise a full ASN.1 decode finds the bytes as sent -- it
-    costs milliseconds on a CSR carrying kilobytes of evidence.
-    """
-    try:
-        canonical = csr.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        if canonical in csr.tbs_certrequest_bytes:
-            return canonical
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass  # fall through to the exact decode, which reports what is wrong
-    try:
-        from pyasn1_modules import rfc2986  # the slow path only: its import alone costs ~30 ms
-
-        req, rest = der_decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
-        if rest:
-            raise ValueError("trailing bytes after the CSR")
-        return bytes(der_encoder.encode(req["certificationRequestInfo"]["subjectPKInfo"]))
-    except PyAsn1Error as exc:
-        raise ValueError(f"CSR does not decode: {exc}") from exc
+def _spki_der(csr_der: bytes) -> bytes:
+    """The SubjectPublicKeyInfo exactly as the CSR carries it (a re-encoding could differ):
+    the third element of the CertificationRequestInfo, read with the strict DER reader."""
+    request = der.Reader(csr_der).sequence()
+    info = request.sequence()
+    info.any()  # version
+    info.any()  # subject
+    return info.any()
 
 
 def verify_enarx_csr(data: bytes | EvidenceCsr, *, options: VerifyOptions, policy: AttestationPolicy) -> VerifiedCsr:
