@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,40 @@ def test_an_error_reaches_the_caller() -> None:
             asyncio.run(committer.commit([7]))
     finally:
         committer.close()
+
+
+def test_inline_commits_run_on_the_loop_and_still_batch() -> None:
+    threads: list[int] = []
+    ledger = Ledger(bad=frozenset({5}))
+
+    def commit(records: Sequence[int]) -> None:
+        threads.append(threading.get_ident())
+        ledger(records)
+
+    committer = GroupCommit(commit, inline=True)
+
+    async def scenario() -> list[object]:
+        # Ten requests become ready in one loop iteration, as requests whose CSRs were
+        # verified back to back do: one transaction (and the retry that isolates 5).
+        return await asyncio.gather(*(committer.commit([n]) for n in range(10)), return_exceptions=True)
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        committer.close()
+    assert set(threads) == {threading.get_ident()}
+    assert [r is None for r in results] == [n != 5 for n in range(10)]
+    assert sorted(n for t in ledger.transactions for n in t) == [n for n in range(10) if n != 5]
+    assert len(threads) == 1 + 10  # the batch that failed, then each request alone
+
+
+def test_only_sqlite_normal_is_a_commit_that_does_not_wait(tmp_path: Path) -> None:
+    from enarx.steward.log import IssuanceLog
+
+    normal = IssuanceLog(str(tmp_path / "normal.db"), sqlite_synchronous="NORMAL")
+    full = IssuanceLog(str(tmp_path / "full.db"))
+    try:
+        assert normal.commit_waits is False and full.commit_waits is True
+    finally:
+        normal.close()
+        full.close()

@@ -37,7 +37,7 @@ from enarx.steward.wire import (
     MEDIA_PKCS10,
     decode_bundle_request,
     encode_bundle_output,
-    encode_pkipath,
+    pkipath_of_der,
 )
 
 log = get_logger("enarx.steward")
@@ -72,6 +72,7 @@ def create_app(
     committer = committer or GroupCommit(issuer.log.record)
     metrics = metrics or StewardMetrics()
     ca = issuer.ca
+    chain_der = [c.public_bytes(Encoding.DER) for c in ca.chain]  # the prefix of every PkiPath answer
 
     def route(name: str, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def wrapped(request: Request) -> Response:
@@ -123,7 +124,7 @@ def create_app(
         body = await _read_body(request, limits.max_body_bytes)
         if content_type == MEDIA_PKCS10:
             (one,) = await issue([body])
-            return Response(encode_pkipath([*ca.chain, one.certificate]), media_type="application/pkix-pkipath")
+            return Response(pkipath_of_der([*chain_der, one.certificate.public_bytes(Encoding.DER)]), media_type="application/pkix-pkipath")
         csrs = decode_bundle_request(body, limit=limits.max_bundle)
         issued = await issue(csrs)
         return Response(encode_bundle_output(ca.chain, [i.certificate for i in issued]), media_type="application/der")

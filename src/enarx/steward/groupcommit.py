@@ -8,6 +8,11 @@ switch interval, 5 ms, each time). Here requests that arrive while a commit runs
 and committed together by the next one: one hand-off and one transaction (one fsync with
 ``synchronous = FULL``) per batch.
 
+A commit that does not wait (SQLite with ``synchronous = NORMAL``: a write into the WAL)
+runs on the event loop itself (``inline``): batching still happens, since the flush runs
+after the requests ready in the same loop iteration have queued, and no thread hand-off is
+paid at all. A commit that waits on a disk or the network always has the writer thread.
+
 A failed batch is retried one request at a time, so a request only ever fails for its own
 records (or a log that is down for everyone).
 """
@@ -37,8 +42,9 @@ class _Queue(Generic[Record]):
 class GroupCommit(Generic[Record]):
     """Commits records through ``commit`` (a blocking call) from one writer thread, in batches."""
 
-    def __init__(self, commit: Callable[[Sequence[Record]], None], *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, commit: Callable[[Sequence[Record]], None], *, inline: bool = False, max_batch: int = MAX_BATCH) -> None:
         self._commit = commit
+        self._inline = inline
         self._max_batch = max_batch
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="steward-log")
         # Per event loop: an app may be served by several loops in turn (tests, embedders).
@@ -57,12 +63,11 @@ class GroupCommit(Generic[Record]):
         await done
 
     async def _flush(self, queue: _Queue[Record]) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while queue.waiting:
                 batch = self._take(queue)
                 try:
-                    await loop.run_in_executor(self._executor, self._commit, [r for records, _ in batch for r in records])
+                    await self._run([r for records, _ in batch for r in records])
                 except Exception:
                     await self._one_by_one(batch)
                     continue
@@ -85,11 +90,16 @@ class GroupCommit(Generic[Record]):
             count += len(item[0])
         return batch
 
+    async def _run(self, records: Sequence[Record]) -> None:
+        if self._inline:
+            self._commit(records)
+        else:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._commit, records)
+
     async def _one_by_one(self, batch: list[tuple[Sequence[Record], asyncio.Future[None]]]) -> None:
-        loop = asyncio.get_running_loop()
         for records, done in batch:
             try:
-                await loop.run_in_executor(self._executor, self._commit, records)
+                await self._run(records)
             except Exception as exc:
                 if not done.done():
                     done.set_exception(exc)

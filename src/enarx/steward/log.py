@@ -128,6 +128,7 @@ class IssuanceLog:
     def __init__(self, database: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.database = database
         self._db = Connections(database, sqlite_synchronous=sqlite_synchronous)
+        self._sqlite_synchronous = sqlite_synchronous.upper()
         self.postgres = self._db.postgres
         self._sqlite_lock = threading.Lock()
         self._lockfile: int | None = None
@@ -136,6 +137,12 @@ class IssuanceLog:
     @property
     def engine(self) -> str:
         return self._db.engine
+
+    @property
+    def commit_waits(self) -> bool:
+        """Whether a commit waits on the network (PostgreSQL) or on an fsync (SQLite FULL or
+        EXTRA); with SQLite NORMAL in WAL mode it is a write into the WAL and returns at once."""
+        return self.postgres or self._sqlite_synchronous != "NORMAL"
 
     # -- connections ---------------------------------------------------------------------
     def _connect(self) -> Any:

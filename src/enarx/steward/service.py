@@ -72,6 +72,6 @@ def build_steward(config: StewardConfig, *, clock: Callable[[], datetime] = _utc
         max_body_bytes=settings.max_body_bytes, max_bundle=settings.max_bundle,
         crl_validity=timedelta(hours=settings.crl_validity_hours),
     )
-    committer = GroupCommit(issuance_log.record)
+    committer = GroupCommit(issuance_log.record, inline=not issuance_log.commit_waits)
     app = create_app(issuer, limits=limits, committer=committer)
     return Steward(config=config, ca=ca, log=issuance_log, issuer=issuer, app=app, committer=committer)

@@ -24,7 +24,12 @@ MEDIA_BUNDLE = "application/vnd.steward.pkcs10-bundle.v1"
 
 def encode_pkipath(certificates: Sequence[x509.Certificate]) -> bytes:
     """DER ``SEQUENCE OF Certificate`` in the given order (pass CA first)."""
-    return der.encode_sequence(c.public_bytes(Encoding.DER) for c in certificates)
+    return pkipath_of_der([c.public_bytes(Encoding.DER) for c in certificates])
+
+
+def pkipath_of_der(certificates: Sequence[bytes]) -> bytes:
+    """:func:`encode_pkipath` of certificates already in DER (a server keeps its chain's)."""
+    return der.encode_sequence(certificates)
 
 
 def decode_pkipath(data: bytes) -> list[x509.Certificate]:
