@@ -11,6 +11,10 @@ signature with its key). The ASK-by-ARK and ARK self-signatures cannot change an
 under the pinned root (issue 3 allows it), so they are in neither figure. A second, stricter
 limit leaves out loading the VCEK (signature calls only). Both are measured in alternating
 slices of process CPU time, so both see the same machine. Target: ratio >= 0.8.
+
+The verifier remembers a VCEK's verified chain and CRL result (a fleet presents the same
+VCEKs again and again); the first figure makes every verification a first one, so it does
+the RSA link as the limit does. A last line shows the repeat case the Steward mostly sees.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from enarx.attestation.options import VerifyOptions
 from enarx.attestation.snp import Report, SnpPolicy, check_report
 from enarx.attestation.snp.certs import load_der_certificate, vendor_intermediates
+from enarx.attestation.snp.verify import forget_endorsements
 
 
 def vectors() -> Path:
@@ -73,6 +78,10 @@ def main() -> int:
     policy = SnpPolicy()
 
     def ours() -> object:
+        forget_endorsements()  # every verification a first one, like the limit
+        return check_report(report_raw, options=options, policy=policy, certificates=[load_der_certificate(vcek_der)])
+
+    def ours_repeat() -> object:
         return check_report(report_raw, options=options, policy=policy, certificates=[load_der_certificate(vcek_der)])
 
     # The crypto limit: the same two signature checks, straight through cryptography.
@@ -100,10 +109,12 @@ def main() -> int:
 
     ours_rate, limit_rate = rates(ours, limit, args.seconds)
     ours_rate2, bare_rate = rates(ours, signatures_only, args.seconds)
+    repeat_rate, limit_rate2 = rates(ours_repeat, limit, args.seconds)
     print(f"snp check_report (virtee Milan vector):          {ours_rate:8.1f} verifications per CPU-second")
     print(f"crypto limit (load VCEK + RSA-PSS + ECDSA P-384): {limit_rate:8.1f} /s")
     print(f"ratio: {ours_rate / limit_rate:.2f} (target >= 0.8)")
     print(f"vs signature calls only ({bare_rate:.1f} /s): {ours_rate2 / bare_rate:.2f}")
+    print(f"a VCEK seen before (chain and CRLs remembered): {repeat_rate:.1f} /s, {repeat_rate / limit_rate2:.2f} of the limit")
     return 0
 
 

@@ -157,6 +157,12 @@ _ENDORSEMENTS_MAX = 256
 _endorsements: dict[Hashable, _Endorsement] = {}
 
 
+def forget_endorsements() -> None:
+    """Drop every remembered endorsement: the next verification of any VCEK is a first one
+    (benchmarks measure both; nothing else needs this)."""
+    _endorsements.clear()
+
+
 def _endorsement(
     leaf: x509.Certificate,
     supplied: Sequence[x509.Certificate],
