@@ -73,3 +73,17 @@ def test_serve_check_refuses_bad_config(tmp_path: Path) -> None:
     (tmp_path / "steward.toml").write_text('mode = "production"\ntrust_domain = "x.example"\nfoo = 1\n')
     status, _, err = run("steward", "serve", "--check", cwd=tmp_path)
     assert status == ExitStatus.ERROR and "steward.toml:3: foo: unknown key" in err
+
+
+def test_the_steward_console_script_is_enarx_steward(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "steward"
+    assert script.exists(), "scripts/setup installs the steward console script"
+    done = subprocess.run([str(script), "init", "--dir", "ca", "--test", "--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["test"] is True and (tmp_path / "ca" / "root.pem").is_file()
+    again = subprocess.run([str(script), "init", "--dir", "ca"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == ExitStatus.ERROR and "refusing to overwrite" in again.stderr

@@ -124,3 +124,9 @@ def entry() -> None:
     """
     gc.disable()
     sys.exit(main(collector_paused=True))
+
+
+def steward_entry() -> None:
+    """The ``steward`` console script: ``steward serve ...`` is ``enarx steward serve ...``."""
+    gc.disable()
+    sys.exit(main(["steward", *sys.argv[1:]], collector_paused=True))
