@@ -161,3 +161,28 @@ def test_two_workers_share_the_port_and_go_when_the_supervisor_goes(tmp_path: Pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_two_workers_stop_cleanly_on_sigterm(tmp_path: Path) -> None:
+    write_test_config(tmp_path)
+    with (tmp_path / "steward.toml").open("a") as f:
+        f.write("workers = 2\n")
+    port = _free_port()
+    proc = start_server(tmp_path, port=port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+            assert c.post("/", content=nil_csr(), headers={"content-type": MEDIA_PKCS10}).status_code == 200
+        workers = _worker_pids(proc.pid)
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+        # Each worker closed its log on the way out: the WAL is checkpointed into the database.
+        assert not (tmp_path / "steward.db-wal").exists() or (tmp_path / "steward.db-wal").stat().st_size == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

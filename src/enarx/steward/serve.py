@@ -50,13 +50,13 @@ def serve(config: StewardConfig, config_path: Path, *, log_level: str = "info") 
 
 def _worker(config_path: Path, host: str, port: int, log_level: str, lifeline: Connection) -> None:
     """One worker process: its own Steward and socket, serving until told to stop."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops workers with SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's ^C is the supervisor's to handle
     steward = build_steward(load_config(config_path, os.environ))
     server = uvicorn.Server(uvicorn.Config(steward.app, log_level=log_level, access_log=False, lifespan="off"))
 
     def watch_supervisor() -> None:
         try:
-            lifeline.recv()  # never sent: returns (EOFError) when the supervisor is gone
+            lifeline.recv()  # never sent: EOFError when the supervisor closes it (stop) or is gone
         except (EOFError, OSError):
             pass
         server.should_exit = True
@@ -101,16 +101,17 @@ class _Supervisor:
         self.stop()
 
     def stop(self) -> None:
-        for process, _ in self.processes:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+        # Closing a worker's lifeline is its signal to finish its requests and close its log
+        # (a SIGTERM would do the same, but uvicorn re-raises it at the end, skipping the
+        # worker's own clean-up). One that is still there after the grace period is killed.
+        for _, sender in self.processes:
+            sender.close()
         deadline = time.monotonic() + STOP_GRACE
-        for process, sender in self.processes:
+        for process, _ in self.processes:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()
-            sender.close()
 
 
 def _supervise(config_path: Path, host: str, port: int, workers: int, log_level: str) -> None:
