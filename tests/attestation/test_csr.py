@@ -408,3 +408,26 @@ def test_spki_is_taken_as_sent_even_when_not_the_canonical_encoding() -> None:
     assert parsed.spki_der == sent
     assert parsed.spki_der != key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     assert parse_enarx_csr(vector(MILAN_CSR)).spki_der in vector(MILAN_CSR)
+
+
+def test_a_vcek_and_crls_seen_before_are_not_parsed_again() -> None:
+    evidence = x509.load_der_x509_csr(vector(MILAN_CSR)).extensions[0].value.value  # type: ignore[attr-defined]
+    first, second = decode_snp_evidence(evidence), decode_snp_evidence(bytes(evidence))
+    assert first.vcek is second.vcek
+    assert all(a is b for (_, a), (_, b) in zip(first.crls, second.crls, strict=True))
+    # A CRL that does not parse is refused every time (failures are not remembered).
+    decoded = decode_snp_evidence(evidence)
+    broken = [(url, b"\x30\x03\x02\x01\x00") for url, _ in decoded.crls]  # DER, but not a CRL
+    for _ in range(2):
+        with pytest.raises(MalformedEvidence) as info:
+            decode_snp_evidence(_reencode(decoded, broken))
+        assert info.value.code == "snp.evidence.malformed"
+
+
+def _reencode(decoded: object, crls: list[tuple[str, bytes]]) -> bytes:
+    from enarx.attestation import der
+
+    report, vcek = decoded.report, decoded.vcek  # type: ignore[attr-defined]
+    entries = [der.encode_sequence([b"\x0c" + der.encode_length(len(url)) + url.encode(), crl]) for url, crl in crls]
+    crts = der.encode_sequence([vcek.public_bytes(Encoding.DER), der.encode_sequence([der.encode_sequence(entries)])])
+    return der.encode_sequence([crts, b"\x04" + der.encode_length(len(report)) + report])

@@ -85,3 +85,21 @@ def test_workload_profile_without_names(tmp_path: Path) -> None:
         for _ in range(20)
     }
     assert len(serials) == 20 and all(0 < s < 1 << 128 for s in serials)
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1()])
+def test_subject_key_identifier_from_the_sent_spki_is_cryptographys(tmp_path: Path, curve: ec.EllipticCurve) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    ca = init_ca(tmp_path / "ca", now=NOW, test=True)
+    key = ec.generate_private_key(curve).public_key()
+    spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+    def issue(spki_der: bytes) -> x509.Certificate:
+        return issue_workload_certificate(ca, public_key=key, subject=x509.Name([]), names=None, copy_extensions=[],
+                                          now=NOW, validity=timedelta(hours=1), crl_url=None, spki_der=spki_der)
+
+    fast, slow = issue(spki), issue(b"\x30\x00")  # unreadable: falls back to the key
+    want = x509.SubjectKeyIdentifier.from_public_key(key)
+    for cert in (fast, slow):
+        assert cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value == want

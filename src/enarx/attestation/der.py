@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 SEQUENCE = 0x30
+BIT_STRING = 0x03
 OCTET_STRING = 0x04
 UTF8_STRING = 0x0C
 

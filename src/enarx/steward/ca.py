@@ -8,6 +8,8 @@ Nothing here reads the clock: ``now`` is a parameter.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from enarx.attestation import der
 from enarx.identity.san import WorkloadNames
 from enarx.steward.errors import StewardError
 
@@ -136,6 +139,7 @@ def issue_workload_certificate(
     validity: timedelta,
     crl_url: str | None,
     serial: int | None = None,
+    spki_der: bytes | None = None,
 ) -> x509.Certificate:
     """The workload profile.
 
@@ -147,6 +151,9 @@ def issue_workload_certificate(
       4.2.1.6); absent when there are no names (a Keep without claims, as Enarx's Steward);
     * authority/subject key identifiers, a CRL distribution point;
     * ``copy_extensions`` (the claims, and Enarx's KVM marker) copied unchanged, non-critical.
+
+    ``spki_der``, the key's SubjectPublicKeyInfo as the CSR sent it, lets the subject key
+    identifier be hashed from it directly rather than from a re-encoding (the same value).
     """
     if serial is None:
         serial = secrets.randbits(128) or 1
@@ -158,12 +165,10 @@ def issue_workload_certificate(
         .serial_number(serial)
         .not_valid_before(now - BACKDATE)
         .not_valid_after(now + validity)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_WORKLOAD_BASIC_CONSTRAINTS, critical=True)
+        .add_extension(_WORKLOAD_KEY_USAGE, critical=True)
+        .add_extension(_WORKLOAD_EKU, critical=False)
+        .add_extension(_subject_key_identifier(public_key, spki_der), critical=False)
         .add_extension(_aki(ca.certificate), critical=False)
     )
     general = names.general_names() if names is not None else []
@@ -236,6 +241,28 @@ def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False, 
     )
 
 
+_WORKLOAD_BASIC_CONSTRAINTS = x509.BasicConstraints(ca=False, path_length=None)
+_WORKLOAD_KEY_USAGE = _key_usage(digital_signature=True)
+_WORKLOAD_EKU = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
+
+
+def _subject_key_identifier(public_key: ec.EllipticCurvePublicKey, spki_der: bytes | None) -> x509.SubjectKeyIdentifier:
+    """RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits, as cryptography computes
+    it from the key, but read straight from the SPKI when we have it (no re-encoding)."""
+    if spki_der is not None:
+        try:
+            spki = der.Reader(spki_der).sequence()
+            spki.any()  # algorithm
+            bits = spki.primitive(der.BIT_STRING)
+            spki.done()
+            if bits[:1] == b"\0":
+                return x509.SubjectKeyIdentifier(hashlib.sha1(bits[1:]).digest())  # SHA-1: RFC 5280's method
+        except ValueError:
+            pass
+    return x509.SubjectKeyIdentifier.from_public_key(public_key)
+
+
+@functools.lru_cache(maxsize=8)
 def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
     ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)

@@ -143,6 +143,7 @@ class Issuer:
                 now=now,
                 validity=self.policy.validity,
                 crl_url=self.crl_url,
+                spki_der=item.csr.spki_der,
             )
             record = IssuanceRecord(
                 serial=cert.serial_number,
@@ -212,7 +213,7 @@ class Issuer:
         # 5. Claims and requested names.
         try:
             claims = Claims.from_extensions(exts)
-            requested = self._requested_apps(csr, claims)
+            requested = self._requested_apps(exts, claims)
         except IdentityError as exc:
             raise StewardError(exc.code, exc.message, field=exc.field, expected=exc.expected, got=exc.got) from exc
         if claims is not None and requested:
@@ -221,10 +222,9 @@ class Issuer:
         decision = decide(self.policy, claims, tee=verdict.tee, debug=verdict.debug)
         return _Checked(ecsr, verdict, claims, decision, public_key)
 
-    def _requested_apps(self, csr: x509.CertificateSigningRequest, claims: Claims | None) -> tuple[str, ...]:
-        try:
-            san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        except x509.ExtensionNotFound:
+    def _requested_apps(self, exts: Sequence[x509.Extension[x509.ExtensionType]], claims: Claims | None) -> tuple[str, ...]:
+        san = next((e.value for e in exts if isinstance(e.value, x509.SubjectAlternativeName)), None)
+        if san is None:
             return ()
         if claims is None:
             raise IdentityError("csr.san", "a CSR may request names only together with claims", field="subjectAltName")
