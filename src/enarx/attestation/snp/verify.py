@@ -139,6 +139,7 @@ def verify_report(
 class _Endorsement:
     """Steps 3 and 4 for one endorsement key, and the instants between which they hold."""
 
+    inputs: tuple[object, ...]  # held, so that the ids in the entry's key stay theirs
     info: AmdKeyInfo
     chain: tuple[x509.Certificate, ...]
     crl_checked: bool
@@ -153,6 +154,11 @@ class _Endorsement:
 # hosts' few VCEKs again and again with the same CRLs: the RSA-4096 link, the CRL work and the
 # key's extensions are done once per VCEK rather than per attestation. Bounded; only
 # successes are kept.
+#
+# Keyed by the identity of the certificate and CRL objects (hashing their DER was a few
+# percent of an issuance): the evidence decoder hands out one object per distinct DER, and
+# each entry holds its inputs, so an id cannot be reused by another object while its entry
+# lives. Equal objects that are not the same object simply miss and are verified in full.
 _ENDORSEMENTS_MAX = 256
 _endorsements: dict[Hashable, _Endorsement] = {}
 
@@ -170,11 +176,9 @@ def _endorsement(
     crls: Sequence[x509.CertificateRevocationList],
     now: datetime,
 ) -> _Endorsement:
+    inputs = (leaf, tuple(supplied), tuple(roots), tuple(crls))
     key = (
-        tuple(supplied),  # certificates hash and compare by their DER; the leaf is among them
-        "vendor" if roots is vendor_arks() else tuple(roots),
-        tuple(crl.fingerprint(hashes.SHA256()) for crl in crls),
-        leaf,
+        id(leaf), tuple(map(id, supplied)), "vendor" if roots is vendor_arks() else tuple(map(id, roots)), tuple(map(id, crls)),
     )
     known = _endorsements.get(key)
     if known is not None and known.valid_from <= now <= known.valid_until:
@@ -195,7 +199,7 @@ def _endorsement(
         raise VerificationFailed("snp.vcek.key", f"{describe(leaf)} key is not EC P-384", field="vcek.public_key")
     applied = [crl for _, _, crl in applicable_crls(chain, crls)]
     found = _Endorsement(
-        info=info, chain=chain, crl_checked=crl_checked, public_key=public_key,
+        inputs=inputs, info=info, chain=chain, crl_checked=crl_checked, public_key=public_key,
         valid_from=max([c.not_valid_before_utc for c in chain] + [crl.last_update_utc for crl in applied]),
         valid_until=min([c.not_valid_after_utc for c in chain] + [crl.next_update_utc for crl in applied if crl.next_update_utc]),
     )
