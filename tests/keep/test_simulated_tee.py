@@ -22,10 +22,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from enarx.attestation.dcap.testing import TestOnlyIntelPki
+from enarx.attestation.errors import MalformedEvidence
+from enarx.attestation.snp.abi import GuestPolicy
 from enarx.attestation.testing import TestOnlyAmdSignerBuilder
 from enarx.keep.backends.base import Backend
 from enarx.keep.launch import Launch, launch
-from enarx.keep.modes import Mode
+from enarx.keep.modes import InsecureDeployment, Mode, evidence_shows_debug
 from enarx.steward.embedded import EmbeddedSteward, start_embedded_steward
 from tests.conftest import EXAMPLES, free_port
 from tests.keep.conftest import tls_echo_config
@@ -36,11 +38,11 @@ from tests.keep.tsm_sim import simulated_snp_backend, simulated_tdx_backend
 def steward_for(tmp_path: Path) -> Iterator[object]:
     started: list[EmbeddedSteward] = []
 
-    def start(roots_pem: bytes, *, clock: datetime | None = None) -> EmbeddedSteward:
+    def start(roots_pem: bytes, *, clock: datetime | None = None, policy: str = "") -> EmbeddedSteward:
         roots = tmp_path / "extra-roots.pem"
         roots.write_bytes(roots_pem)
         steward = start_embedded_steward(
-            extra_config=f'extra_roots = ["{roots}"]', clock=(lambda: clock) if clock else None
+            extra_config=f'extra_roots = ["{roots}"]\n{policy}', clock=(lambda: clock) if clock else None
         )
         started.append(steward)
         return steward
@@ -124,3 +126,66 @@ def test_a_steward_that_does_not_trust_the_chain_refuses_the_keep(tmp_path: Path
     # The refusal carries the Steward's own code (the verifier's) and its reason.
     assert info.value.code.startswith("snp."), info.value.code
     assert "refused this Keep" in str(info.value)
+
+
+DEBUG_POLICY = GuestPolicy(abi_minor=51, abi_major=1, smt=True, migrate_ma=False, debug=True, single_socket=False)
+
+
+def test_a_debug_snp_guest_says_so_in_its_certificate(tmp_path: Path, steward_for) -> None:  # type: ignore[no-untyped-def]
+    """The Keep reads its own evidence: a guest launched with the SNP DEBUG policy bit claims
+    tee-debug (and a Steward whose policy allows debug guests certifies it so)."""
+    signer = TestOnlyAmdSignerBuilder().build()
+    backend, _sim = simulated_snp_backend(tmp_path / "tee", signer, policy=DEBUG_POLICY)
+    roots = signer.ask.public_bytes(Encoding.PEM) + signer.ark.public_bytes(Encoding.PEM)
+    steward = steward_for(roots, policy="[snp]\nallow_debug = true\n")
+    leaf, _log = run_keep(tmp_path, backend, steward)
+    record = steward.steward.log.get(leaf.serial_number)
+    assert record is not None and record.claims is not None
+    assert record.claims["insecure"] == ["http-steward", "tee-debug"]
+
+
+def test_a_secure_run_refuses_a_debug_tee_before_asking_a_steward(tmp_path: Path) -> None:
+    signer = TestOnlyAmdSignerBuilder().build()
+    backend, _sim = simulated_snp_backend(tmp_path / "tee", signer, policy=DEBUG_POLICY)
+    config = tls_echo_config(tmp_path / "keep", port=free_port(), app="echo")
+    asked: list[bytes] = []
+
+    def attester(csr: bytes) -> list[x509.Certificate]:
+        asked.append(csr)
+        raise AssertionError("a debug TEE must be refused before its CSR is sent")
+
+    request = Launch(
+        wasm=(EXAMPLES / "echo-tcp" / "main.wasm").read_bytes(), name="main.wasm", config_path=config,
+        mode=Mode.SECURE, backends=[backend], attester=attester,
+    )
+    with pytest.raises(InsecureDeployment) as info:
+        launch(request, stderr=io.StringIO())
+    assert info.value.reasons == ("tee-debug",) and "tee-debug" in str(info.value) and asked == []
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_evidence_shows_debug_for_each_tee(debug: bool) -> None:
+    from enarx.attestation.csr import encode_snp_evidence
+    from enarx.attestation.dcap.enarx import encode_enarx_sgx_evidence, encode_enarx_tdx_evidence
+    from enarx.attestation.dcap.testing import test_only_sgx_body, test_only_td_body
+    from enarx.attestation.oids import (
+        OID_EVIDENCE_KVM,
+        OID_EVIDENCE_SGX,
+        OID_EVIDENCE_SNP,
+        OID_EVIDENCE_TDX,
+    )
+
+    signer = TestOnlyAmdSignerBuilder().build()
+    policy = DEBUG_POLICY if debug else None
+    snp = encode_snp_evidence(signer.signed_report(**({"policy": policy} if policy else {})), signer.vcek)
+    now = datetime.now(UTC)
+    pki = TestOnlyIntelPki.create(not_before=now - timedelta(days=1), not_after=now + timedelta(days=1))
+    tdx = encode_enarx_tdx_evidence(pki.quote(test_only_td_body(debug=debug)))
+    sgx = encode_enarx_sgx_evidence(pki.quote(test_only_sgx_body(debug=debug)), crls=[("x", pki.crl("root"))],
+                                    tcb_signing_chain=pki.tcb_signing_chain, tcb_info=b"{}")
+    assert evidence_shows_debug(OID_EVIDENCE_SNP, snp) is debug
+    assert evidence_shows_debug(OID_EVIDENCE_TDX, tdx) is debug
+    assert evidence_shows_debug(OID_EVIDENCE_SGX, sgx) is debug
+    assert evidence_shows_debug(OID_EVIDENCE_KVM, b"") is False
+    with pytest.raises(MalformedEvidence):
+        evidence_shows_debug(OID_EVIDENCE_SNP, snp[:-10])

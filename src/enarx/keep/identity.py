@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from enarx._log import get_logger
+from enarx.attestation.errors import AttestationError
 from enarx.config.effective import EffectiveConfig
 from enarx.errors import EnarxError
 from enarx.identity.claims import Claims
@@ -29,6 +30,7 @@ from enarx.identity.peer import verify_peer
 from enarx.identity.san import app_dns_name
 from enarx.keep.backends.base import Backend
 from enarx.keep.csr import build_csr, generate_key, report_data
+from enarx.keep.modes import InsecureDeployment, evidence_shows_debug
 from enarx.keep.steward_client import Attester
 from enarx.wasi.tls import PeerCheck, PeerRefused
 
@@ -148,10 +150,23 @@ def establish_identity(
     signer: bytes | None = None,
     allow_insecure_peers: Collection[str] = (),
     package_files: Mapping[str, bytes] | None = None,
+    secure: bool = False,
 ) -> KeepIdentity:
-    """Key -> evidence -> claims -> CSR -> Steward -> :class:`KeepIdentity`."""
+    """Key -> evidence -> claims -> CSR -> Steward -> :class:`KeepIdentity`.
+
+    A TEE whose evidence shows its debug policy on adds ``tee-debug`` to the claims' insecure
+    reasons; a ``secure`` run refuses it (:class:`InsecureDeployment`) before anything is sent.
+    """
     key = generate_key(backend.key_curve)
     evidence = backend.evidence(report_data(key))
+    try:
+        debug = evidence_shows_debug(evidence.oid, evidence.value)
+    except (AttestationError, ValueError) as exc:
+        raise IdentityUnavailable(f"the {backend.name} backend's evidence does not parse: {exc}") from None
+    if debug:
+        if secure:
+            raise InsecureDeployment(["tee-debug"])
+        reasons = [*reasons, "tee-debug"]
     files = dict(package_files) if package_files is not None else {"main.wasm": wasm}
     if files.get("main.wasm") != wasm:
         raise IdentityUnavailable("the package's main.wasm is not the module being run")

@@ -141,6 +141,6 @@ def _attest(
         slug=request.slug,
         signer=request.signer,
         package_files=request.package_files,
-
         allow_insecure_peers=() if mode is Mode.SECURE else INSECURE_REASONS,
+        secure=mode is Mode.SECURE,
     )

@@ -54,6 +54,33 @@ def insecure_reasons(
     return reasons
 
 
+def evidence_shows_debug(oid: str, value: bytes) -> bool:
+    """Whether a TEE's own evidence says its debug policy is on (the host can read the Keep):
+    the SNP guest policy's DEBUG bit, the SGX enclave's or the TD's DEBUG attribute.
+
+    Parsing only, of evidence this Keep's backend just produced; the Steward verifies it, and
+    refuses a debug TEE itself unless its policy allows one. Raises ``AttestationError``
+    (``MalformedEvidence``) for evidence that does not parse.
+    """
+    from enarx.attestation import oids  # the verifier's parsers load only for attested runs
+
+    if oid == oids.OID_EVIDENCE_SNP:
+        from enarx.attestation.csr import decode_snp_evidence
+        from enarx.attestation.snp.abi import Report
+
+        return Report.from_bytes(decode_snp_evidence(value).report).policy.debug
+    if oid in (oids.OID_EVIDENCE_SGX, oids.OID_EVIDENCE_TDX):
+        from enarx.attestation.dcap.enarx import (
+            decode_enarx_sgx_evidence,
+            decode_enarx_tdx_evidence,
+        )
+
+        decode = decode_enarx_sgx_evidence if oid == oids.OID_EVIDENCE_SGX else decode_enarx_tdx_evidence
+        quote, _ = decode(value)
+        return quote.body.debug
+    return False  # the nil backend's marker: nothing to inspect (it is insecure on its own account)
+
+
 class InsecureDeployment(EnarxError):
     """A secure run was asked of an insecure deployment; ``reasons`` lists every one."""
 
