@@ -73,24 +73,25 @@ class Logger:
         return self.real().isEnabledFor(level)
 
     def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if self.isEnabledFor(DEBUG):
-            self.real().debug(msg, *args, stacklevel=2, **kwargs)
+        self._emit(DEBUG, msg, args, kwargs)
 
     def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if self.isEnabledFor(INFO):
-            self.real().info(msg, *args, stacklevel=2, **kwargs)
+        self._emit(INFO, msg, args, kwargs)
 
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if self.isEnabledFor(WARNING):
-            self.real().warning(msg, *args, stacklevel=2, **kwargs)
+        self._emit(WARNING, msg, args, kwargs)
 
     def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if self.isEnabledFor(ERROR):
-            self.real().error(msg, *args, stacklevel=2, **kwargs)
+        self._emit(ERROR, msg, args, kwargs)
 
     def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
-        if self.isEnabledFor(ERROR):
-            self.real().exception(msg, *args, stacklevel=2, **kwargs)
+        kwargs.setdefault("exc_info", True)
+        self._emit(ERROR, msg, args, kwargs)
+
+    def _emit(self, level: int, msg: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self.isEnabledFor(level):
+            # stacklevel 3: the record names the caller of debug()/info()/..., not this module.
+            self.real().log(level, msg, *args, stacklevel=3, **kwargs)
 
 
 def get_logger(name: str) -> Logger:

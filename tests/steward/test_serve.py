@@ -126,17 +126,23 @@ def _worker_pids(supervisor: int) -> list[int]:
     return [int(pid) for pid in children if Path(f"/proc/{pid}/cmdline").read_bytes().find(b"spawn_main") >= 0]
 
 
-@pytest.mark.slow
-def test_two_workers_share_the_port_and_go_when_the_supervisor_goes(tmp_path: Path) -> None:
+def _start_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, list[int]]:
+    """`enarx steward serve` with ``workers = 2``: the supervisor, its port, its two workers."""
     write_test_config(tmp_path)
     with (tmp_path / "steward.toml").open("a") as f:
         f.write("workers = 2\n")
     port = _free_port()
     proc = start_server(tmp_path, port=port)
+    deadline = time.monotonic() + 30
+    while len(workers := _worker_pids(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return proc, port, workers
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_port_and_go_when_the_supervisor_goes(tmp_path: Path) -> None:
+    proc, port, workers = _start_two_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while len(workers := _worker_pids(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
         assert len(workers) == 2
         # Connections are spread over both workers. Each counts what it issued: a count read on
         # the connection that was just served below the number of requests means the other
@@ -165,16 +171,11 @@ def test_two_workers_share_the_port_and_go_when_the_supervisor_goes(tmp_path: Pa
 
 @pytest.mark.slow
 def test_two_workers_stop_cleanly_on_sigterm(tmp_path: Path) -> None:
-    write_test_config(tmp_path)
-    with (tmp_path / "steward.toml").open("a") as f:
-        f.write("workers = 2\n")
-    port = _free_port()
-    proc = start_server(tmp_path, port=port)
+    proc, port, workers = _start_two_workers(tmp_path)
     try:
+        assert len(workers) == 2
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
             assert c.post("/", content=nil_csr(), headers={"content-type": MEDIA_PKCS10}).status_code == 200
-        workers = _worker_pids(proc.pid)
-        assert len(workers) == 2
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
