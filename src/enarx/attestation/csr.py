@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -50,6 +50,7 @@ from enarx.attestation.oids import (
     OID_EVIDENCE_TDX,
 )
 from enarx.attestation.options import VerifyOptions
+from enarx.attestation.parsed import parsed
 from enarx.attestation.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -221,9 +222,6 @@ class _SnpEvidence(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
     )
 
 
-_Loaded = TypeVar("_Loaded", x509.Certificate, x509.CertificateRevocationList)
-
-
 @dataclass(frozen=True)
 class SnpEvidence:
     """Enarx's SNP evidence, decoded: the VCEK, the CRLs (with their URLs) and the raw report."""
@@ -267,44 +265,14 @@ def decode_snp_evidence(data: bytes) -> SnpEvidence:
 
     if len(report) != REPORT_SIZE:
         raise MalformedEvidence("snp.report.size", f"SNP report length is {len(report)}, expected {REPORT_SIZE}", field="report", expected=REPORT_SIZE, got=len(report))
-    vcek = _loaded_certificate(vcek_der)
-    if vcek is None:
-        vcek = _remember_loaded(vcek_der, load_der_certificate(vcek_der, what="evidence VCEK"))
+    vcek = parsed(vcek_der, x509.Certificate, lambda d: load_der_certificate(d, what="evidence VCEK"))
     crls = []
     for url, crl_der in entries:
-        crl = _loaded_crl(crl_der)
-        if crl is None:
-            try:
-                crl = _remember_loaded(crl_der, x509.load_der_x509_crl(crl_der))
-            except (ValueError, TypeError, x509.InvalidVersion) as exc:
-                raise MalformedEvidence("snp.evidence.malformed", f"CRL for {url} is not a DER CRL: {exc}", field="evidence.crl") from exc
-        crls.append((url, crl))
+        try:
+            crls.append((url, parsed(crl_der, x509.CertificateRevocationList, x509.load_der_x509_crl)))
+        except (ValueError, TypeError, x509.InvalidVersion) as exc:
+            raise MalformedEvidence("snp.evidence.malformed", f"CRL for {url} is not a DER CRL: {exc}", field="evidence.crl") from exc
     return SnpEvidence(vcek=vcek, crls=tuple(crls), report=report)
-
-
-# The same VCEKs and CRLs arrive again and again (one host, many Keeps): the parsed objects
-# are kept by their DER and handed out again. They are immutable, and the same object also
-# lets the verifier's identity-keyed memos (names, chain links) hit. Bounded; forgets all
-# when full, like the verifier's other memos.
-_LOADED_MAX = 256
-_loaded: dict[bytes, x509.Certificate | x509.CertificateRevocationList] = {}
-
-
-def _remember_loaded(der_bytes: bytes, value: _Loaded) -> _Loaded:
-    if len(_loaded) >= _LOADED_MAX:
-        _loaded.clear()
-    _loaded[bytes(der_bytes)] = value
-    return value
-
-
-def _loaded_certificate(der_bytes: bytes) -> x509.Certificate | None:
-    found = _loaded.get(der_bytes)
-    return found if isinstance(found, x509.Certificate) else None
-
-
-def _loaded_crl(der_bytes: bytes) -> x509.CertificateRevocationList | None:
-    found = _loaded.get(der_bytes)
-    return found if isinstance(found, x509.CertificateRevocationList) else None
 
 
 def verify_enarx_snp_evidence(

@@ -44,6 +44,7 @@ from pyasn1.codec.der import decoder, encoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, namedtype, tag, univ
 
+from enarx.attestation import der
 from enarx.attestation.dcap.abi import MAX_QUOTE_SIZE, Quote
 from enarx.attestation.dcap.validate import DcapPolicy
 from enarx.attestation.dcap.verdicts import sgx_verdict, tdx_verdict
@@ -58,6 +59,7 @@ from enarx.attestation.errors import AttestationError, MalformedEvidence, Verifi
 from enarx.attestation.oids import OID_EVIDENCE_SGX as OID_EVIDENCE_SGX  # re-exported
 from enarx.attestation.oids import OID_EVIDENCE_TDX as OID_EVIDENCE_TDX  # re-exported
 from enarx.attestation.options import VerifyOptions
+from enarx.attestation.parsed import parsed
 from enarx.attestation.verdict import Verdict
 
 TDX_EVIDENCE_VERSION: Final = 1
@@ -128,7 +130,7 @@ class _TdxEvidence(univ.Sequence):  # type: ignore[misc]
     )
 
 
-def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
+def _check_size(evidence: bytes, tee: str) -> None:
     if len(evidence) > MAX_EVIDENCE_SIZE:
         raise MalformedEvidence(
             f"{tee}.evidence.size",
@@ -137,6 +139,10 @@ def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
             expected=f"<= {MAX_EVIDENCE_SIZE} bytes",
             got=len(evidence),
         )
+
+
+def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
+    _check_size(evidence, tee)
     try:
         value, rest = decoder.decode(evidence, asn1Spec=spec)
     except (PyAsn1Error, ValueError, TypeError, IndexError) as exc:
@@ -160,9 +166,14 @@ def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
 
 
 def _certificates(items: Any, field: str, tee: str) -> tuple[x509.Certificate, ...]:
-    out: list[x509.Certificate] = []
+    out = []
     for i, item in enumerate(items):
-        out += load_certificates(_der_loader(bytes(item)), f"{field}[{i}]", f"{tee}.evidence.certificate")
+
+        def load(der: bytes, where: str = f"{field}[{i}]") -> x509.Certificate:
+            [cert] = load_certificates(_der_loader(der), where, f"{tee}.evidence.certificate")
+            return cert
+
+        out.append(parsed(bytes(item), x509.Certificate, load))
     return tuple(out)
 
 
@@ -171,7 +182,7 @@ def _der_loader(der: bytes) -> Callable[[], list[x509.Certificate]]:
 
 
 def _crl(der: bytes, field: str, tee: str) -> x509.CertificateRevocationList:
-    return load_crl(der, field, f"{tee}.evidence.crl")
+    return parsed(der, x509.CertificateRevocationList, lambda d: load_crl(d, field, f"{tee}.evidence.crl"))
 
 
 def _quote(raw: bytes, tee: str) -> Quote:
@@ -186,12 +197,43 @@ def _quote(raw: bytes, tee: str) -> Quote:
 
 
 def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:
-    """Decode Enarx ``SgxEvidence`` into the quote and the collateral it carries."""
-    value = _decode(evidence, _SgxEvidence(), "sgx")
-    crls = tuple(_crl(bytes(e["crl"]), f"crl.crls[{i}]", "sgx") for i, e in enumerate(value["crl"]["crls"]))
-    chain = _certificates(value["tcb"]["crts"], "tcb.crts", "sgx")
-    quote = _quote(bytes(value["quote"]), "sgx")
-    return quote, EvidenceCollateral(crls=crls, tcb_info=bytes(value["tcb"]["report"]), tcb_info_issuer_chain=chain)
+    """Decode Enarx ``SgxEvidence`` into the quote and the collateral it carries.
+
+    Read with the strict DER reader (as the SNP evidence is): the shape is fixed, and pyasn1
+    cost a seventh of an SGX issuance. ``_SgxEvidence`` remains its definition (and encoder).
+    """
+    _check_size(evidence, "sgx")
+    try:
+        outer = der.Reader(bytes(evidence))
+        body = outer.sequence()
+        outer.done()
+        raw_quote = body.primitive(der.OCTET_STRING)
+        crl_list = body.sequence()
+        entries = crl_list.sequence()
+        crl_list.done()
+        crl_ders = []
+        while not entries.at_end():
+            entry = entries.sequence()
+            entry.primitive(der.UTF8_STRING).decode("utf-8")  # the URL: checked, not used
+            crl_ders.append(entry.any())
+            entry.done()
+        tcb = body.sequence()
+        crts = tcb.sequence()
+        cert_ders = []
+        while not crts.at_end():
+            cert_ders.append(crts.any())
+        tcb_info = tcb.primitive(der.OCTET_STRING)
+        tcb.done()
+        body.done()
+    except (ValueError, UnicodeError) as exc:  # DerError is a ValueError
+        raise MalformedEvidence(
+            "sgx.evidence.der", f"SGX evidence is not DER SgxEvidence: {exc}", field="evidence", expected="DER",
+            got=f"{len(evidence)} bytes",
+        ) from None
+    crls = tuple(_crl(d, f"crl.crls[{i}]", "sgx") for i, d in enumerate(crl_ders))
+    chain = _certificates(cert_ders, "tcb.crts", "sgx")
+    quote = _quote(raw_quote, "sgx")
+    return quote, EvidenceCollateral(crls=crls, tcb_info=tcb_info, tcb_info_issuer_chain=chain)
 
 
 def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:

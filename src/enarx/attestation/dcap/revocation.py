@@ -108,8 +108,23 @@ def check_revocation_paths(
 
 
 def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    # A CRL verified under an issuer is remembered by the two objects' identity (each entry
+    # holds both, so the ids stay theirs): the evidence decoder hands out one object per
+    # distinct DER, so the same PCK CA and CRLs of every SGX Keep are checked once.
+    known = _SIGNED.get((id(crl), id(issuer)))
+    if known is not None and known[0] is crl and known[1] is issuer:
+        return True
     key = p256_key(issuer)
     if key is None:
         key_any = issuer.public_key()  # a test or future CA with another algorithm
-        return isinstance(key_any, ec.EllipticCurvePublicKey) and crl.is_signature_valid(key_any)
-    return crl.is_signature_valid(key)
+        valid = isinstance(key_any, ec.EllipticCurvePublicKey) and crl.is_signature_valid(key_any)
+    else:
+        valid = crl.is_signature_valid(key)
+    if valid:
+        if len(_SIGNED) >= CACHE_SIZE:
+            _SIGNED.clear()
+        _SIGNED[(id(crl), id(issuer))] = (crl, issuer)
+    return valid
+
+
+_SIGNED: dict[tuple[int, int], tuple[x509.CertificateRevocationList, x509.Certificate]] = {}
