@@ -107,3 +107,15 @@ def test_encode_sequence_reads_back_at_every_length_boundary(size: int) -> None:
     assert seq.any() == element and seq.primitive(OCTET_STRING) == b"\x5a" * size
     seq.done()
     assert encode_length(size) == _length(size)
+
+
+@pytest.mark.parametrize(("content", "value"), [(b"\x00", 0), (b"\x01", 1), (b"\x7f", 127), (b"\x00\x80", 128), (b"\xff", -1), (b"\x80", -128)])
+def test_integers_in_minimal_form(content: bytes, value: int) -> None:
+    reader = Reader(bytes([0x02, len(content)]) + content)
+    assert reader.peek_tag() == 0x02 and reader.integer() == value and reader.peek_tag() is None
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01", b"\xff\xff"])
+def test_integers_not_in_minimal_form_are_refused(content: bytes) -> None:
+    with pytest.raises(DerError):
+        Reader(bytes([0x02, len(content)]) + content).integer()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 SEQUENCE = 0x30
+INTEGER = 0x02
 BIT_STRING = 0x03
 OCTET_STRING = 0x04
 UTF8_STRING = 0x0C
@@ -61,6 +62,19 @@ class Reader:
         if pos + length > end:
             raise DerError(f"value at byte {self.pos} runs past its enclosing value")
         return tag, pos, pos + length
+
+    def peek_tag(self) -> int | None:
+        """The tag of the next TLV, or ``None`` at the end (to read OPTIONAL fields)."""
+        return None if self.at_end() else self.data[self.pos]
+
+    def integer(self) -> int:
+        """The next TLV as a DER INTEGER (two's complement, in minimal form)."""
+        content = self.primitive(INTEGER)
+        if not content:
+            raise DerError(f"empty INTEGER before byte {self.pos}")
+        if len(content) > 1 and ((content[0] == 0 and content[1] < 0x80) or (content[0] == 0xFF and content[1] >= 0x80)):
+            raise DerError(f"INTEGER not in minimal form before byte {self.pos}")
+        return int.from_bytes(content, "big", signed=True)
 
     def any(self) -> bytes:
         """The whole next TLV (header included), whatever its tag: an ASN.1 ``ANY``."""

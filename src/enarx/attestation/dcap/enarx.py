@@ -40,8 +40,7 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
+from pyasn1.codec.der import encoder
 from pyasn1.type import char, namedtype, tag, univ
 
 from enarx.attestation import der
@@ -109,6 +108,10 @@ class _Crls(univ.SequenceOf):  # type: ignore[misc]
     componentType = univ.Any()
 
 
+_TAG_TCB_INFO = 0x80  # [0] IMPLICIT OCTET STRING
+_TAG_QE_IDENTITY = 0x81  # [1] IMPLICIT OCTET STRING
+
+
 def _implicit(n: int) -> Any:
     return univ.OctetString().subtype(implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, n))
 
@@ -139,30 +142,6 @@ def _check_size(evidence: bytes, tee: str) -> None:
             expected=f"<= {MAX_EVIDENCE_SIZE} bytes",
             got=len(evidence),
         )
-
-
-def _decode(evidence: bytes, spec: Any, tee: str) -> Any:
-    _check_size(evidence, tee)
-    try:
-        value, rest = decoder.decode(evidence, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError, IndexError) as exc:
-        # pyasn1 signals most malformations with PyAsn1Error, a few with builtin errors.
-        raise MalformedEvidence(
-            f"{tee}.evidence.der",
-            f"{tee.upper()} evidence is not DER {type(spec).__name__.lstrip('_')}: {exc}",
-            field="evidence",
-            expected="DER",
-            got=f"{len(evidence)} bytes",
-        ) from None
-    if rest:
-        raise MalformedEvidence(
-            f"{tee}.evidence.der",
-            f"{tee.upper()} evidence has {len(rest)} bytes after the DER value",
-            field="evidence",
-            expected="no trailing bytes",
-            got=len(rest),
-        )
-    return value
 
 
 def _certificates(items: Any, field: str, tee: str) -> tuple[x509.Certificate, ...]:
@@ -237,9 +216,38 @@ def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
 
 
 def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:
-    """Decode our ``TdxEvidence`` into the quote and the collateral it carries."""
-    value = _decode(evidence, _TdxEvidence(), "tdx")
-    version = int(value["version"])
+    """Decode our ``TdxEvidence`` into the quote and the collateral it carries (with the strict
+    DER reader, as SGX's; ``_TdxEvidence`` remains its definition and encoder)."""
+    _check_size(evidence, "tdx")
+    crl_ders: list[bytes] = []
+    cert_ders: list[bytes] = []
+    tcb_info = qe_identity = None
+    try:
+        outer = der.Reader(bytes(evidence))
+        body = outer.sequence()
+        outer.done()
+        version = body.integer()
+        raw_quote = body.primitive(der.OCTET_STRING)
+        has_collateral = not body.at_end()
+        if has_collateral:
+            collateral_reader = body.sequence()
+            crls = collateral_reader.sequence()
+            while not crls.at_end():
+                crl_ders.append(crls.any())
+            chain = collateral_reader.sequence()
+            while not chain.at_end():
+                cert_ders.append(chain.any())
+            if collateral_reader.peek_tag() == _TAG_TCB_INFO:
+                tcb_info = collateral_reader.primitive(_TAG_TCB_INFO)
+            if collateral_reader.peek_tag() == _TAG_QE_IDENTITY:
+                qe_identity = collateral_reader.primitive(_TAG_QE_IDENTITY)
+            collateral_reader.done()
+        body.done()
+    except ValueError as exc:  # DerError is a ValueError
+        raise MalformedEvidence(
+            "tdx.evidence.der", f"TDX evidence is not DER TdxEvidence: {exc}", field="evidence", expected="DER",
+            got=f"{len(evidence)} bytes",
+        ) from None
     if version != TDX_EVIDENCE_VERSION:
         raise MalformedEvidence(
             "tdx.evidence.version",
@@ -248,15 +256,14 @@ def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
             expected=TDX_EVIDENCE_VERSION,
             got=version,
         )
-    quote = _quote(bytes(value["quote"]), "tdx")
+    quote = _quote(raw_quote, "tdx")
     collateral = EvidenceCollateral()
-    c = value["collateral"]
-    if c.isValue:
+    if has_collateral:
         collateral = EvidenceCollateral(
-            crls=tuple(_crl(bytes(crl), f"collateral.crls[{i}]", "tdx") for i, crl in enumerate(c["crls"])),
-            tcb_info=bytes(c["tcbInfo"]) if c["tcbInfo"].isValue else None,
-            tcb_info_issuer_chain=_certificates(c["tcbSigningChain"], "collateral.tcbSigningChain", "tdx"),
-            qe_identity=bytes(c["qeIdentity"]) if c["qeIdentity"].isValue else None,
+            crls=tuple(_crl(crl, f"collateral.crls[{i}]", "tdx") for i, crl in enumerate(crl_ders)),
+            tcb_info=tcb_info,
+            tcb_info_issuer_chain=_certificates(cert_ders, "collateral.tcbSigningChain", "tdx"),
+            qe_identity=qe_identity,
         )
     return quote, collateral
 
