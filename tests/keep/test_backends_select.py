@@ -10,8 +10,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyasn1.codec.der import encoder
-from pyasn1.type import univ
 
 import enarx.keep.backends as facade
 from enarx.attestation.csr import OID_EVIDENCE_KVM
@@ -26,7 +24,6 @@ from enarx.keep.backends import (
     SgxBackend,
     SnpBackend,
     TdxBackend,
-    cachefmt,
     plugin_backends,
     release_backends,
     release_backends_from_env,
@@ -233,13 +230,11 @@ def test_malformed_cache_files(data: bytes) -> None:
 
 
 def test_a_certificate_where_a_crl_belongs(pki: TestOnlyIntelPki) -> None:
-    value = cachefmt._CrlList()
-    entry = cachefmt._CrlListEntry()
-    entry["url"] = "u"
-    entry["crl"] = univ.Any(pki.root.public_bytes(Encoding.DER))
-    value["crls"].append(entry)
+    from enarx.attestation import der
+
+    entry = der.encode_sequence([b"\x0c\x01u", pki.root.public_bytes(Encoding.DER)])  # url "u", a certificate
     with pytest.raises(BackendError) as info:
-        decode_crl_list(bytes(encoder.encode(value)), "x/crls.der")
+        decode_crl_list(der.encode_sequence([der.encode_sequence([entry])]), "x/crls.der")
     assert info.value.code == "cache.malformed" and "crls[0] (u)" in info.value.reason
 
 
@@ -311,3 +306,32 @@ def test_report_data_for_is_enarx_binding(tmp_path: Path) -> None:
     spki = b"0\x59 any SubjectPublicKeyInfo DER"
     assert report_data_for(snp, spki) == hashlib.sha384(spki).digest() + bytes(16)
     assert report_data_for(tdx, spki) == report_data_for(sgx, spki) == hashlib.sha256(spki).digest() + bytes(32)
+
+
+def test_cache_formats_are_byte_for_byte_enarxs() -> None:
+    """A CrlList and a TcbPackage cut out of real Enarx evidence (the same shapes as the cache
+    files) decode, and encode back to the very same bytes."""
+    from cryptography import x509 as x509_
+
+    from enarx.attestation import der
+    from tests.vectors import vector
+
+    def evidence(path: str) -> der.Reader:
+        value = x509_.load_der_x509_csr(vector(path)).extensions[0].value.value  # type: ignore[attr-defined]
+        return der.Reader(bytes(value)).sequence()
+
+    snp = evidence("enarx-csr/milan.signed.crl.csr")
+    crts = snp.sequence()
+    crts.any()  # the VCEK
+    crl_list = crts.any()
+    assert [url for url, _ in decode_crl_list(crl_list)][-1].endswith("/Milan/crl")
+    assert encode_crl_list(decode_crl_list(crl_list)) == crl_list
+
+    sgx = evidence("sgx/steward/icelake.signed.tcb.crl.multi.xeon.csr")
+    sgx.any()  # the quote
+    sgx_crls = sgx.any()
+    tcb = sgx.any()
+    assert encode_crl_list(decode_crl_list(sgx_crls)) == sgx_crls
+    chain, tcb_info = decode_tcb_package(tcb)
+    assert b'"tcbInfo"' in tcb_info and len(chain) >= 1
+    assert encode_tcb_package(chain, tcb_info) == tcb

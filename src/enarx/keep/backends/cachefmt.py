@@ -19,43 +19,14 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import char, namedtype, univ
 
+from enarx.attestation import der
 from enarx.keep.backends.base import BackendError
 
 #: A cache file holds a few CRLs or a TCB info document and two certificates: kilobytes. A much
 #: larger file is not a cache file and is refused before decoding.
 MAX_CACHE_FILE: Final = 1 << 20
 HINT_UPDATE: Final = "run `enarx platform update` on the host and share its cache with the Keep"
-
-
-class _CrlListEntry(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("url", char.UTF8String()),
-        namedtype.NamedType("crl", univ.Any()),
-    )
-
-
-class _CrlEntries(univ.SequenceOf):  # type: ignore[misc]
-    componentType = _CrlListEntry()
-
-
-class _CrlList(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(namedtype.NamedType("crls", _CrlEntries()))
-
-
-class _Certificates(univ.SequenceOf):  # type: ignore[misc]
-    componentType = univ.Any()
-
-
-class _TcbPackage(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("crts", _Certificates()),
-        namedtype.NamedType("report", univ.OctetString()),
-    )
-
 
 CrlEntries = tuple[tuple[str, x509.CertificateRevocationList], ...]
 
@@ -64,62 +35,74 @@ def _malformed(what: str, detail: str) -> BackendError:
     return BackendError(f"cache file {what} is malformed: {detail}", code="cache.malformed", hint=HINT_UPDATE)
 
 
-def _decode(data: bytes, spec: object, what: str) -> object:
+def _outer(data: bytes, what: str) -> der.Reader:
+    """The content of the file's one top-level SEQUENCE (strict DER, nothing after it)."""
     if len(data) > MAX_CACHE_FILE:
         raise _malformed(what, f"{len(data)} bytes, more than {MAX_CACHE_FILE}")
-    try:
-        value, rest = decoder.decode(bytes(data), asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError, IndexError) as exc:
-        raise _malformed(what, f"not DER: {exc}") from None
-    if rest:
-        raise _malformed(what, f"{len(rest)} bytes after the DER value")
-    return value
+    reader = der.Reader(bytes(data))
+    body = reader.sequence()
+    reader.done()
+    return body
 
 
 def decode_crl_list(data: bytes, what: str = "crls.der") -> CrlEntries:
-    value: object = _decode(data, _CrlList(), what)
-    out: list[tuple[str, x509.CertificateRevocationList]] = []
     try:
-        for i, entry in enumerate(value["crls"]):  # type: ignore[index]
-            url = str(entry["url"])
-            try:
-                crl = x509.load_der_x509_crl(bytes(entry["crl"]))
-                crl.issuer  # noqa: B018 - cryptography parses lazily: fail here, not in the verifier
-            except (ValueError, TypeError, x509.InvalidVersion) as exc:
-                raise _malformed(what, f"crls[{i}] ({url}) is not a DER CRL: {exc}") from None
-            out.append((url, crl))
-    except (PyAsn1Error, UnicodeError) as exc:
-        raise _malformed(what, str(exc)) from None
+        body = _outer(data, what)
+        entries = body.sequence()
+        body.done()
+        raw: list[tuple[str, bytes]] = []
+        while not entries.at_end():
+            entry = entries.sequence()
+            raw.append((entry.primitive(der.UTF8_STRING).decode("utf-8"), entry.any()))
+            entry.done()
+    except (ValueError, UnicodeError) as exc:  # DerError is a ValueError
+        raise _malformed(what, f"not DER: {exc}") from None
+    out: list[tuple[str, x509.CertificateRevocationList]] = []
+    for i, (url, crl_der) in enumerate(raw):
+        try:
+            crl = x509.load_der_x509_crl(crl_der)
+            crl.issuer  # noqa: B018 - cryptography parses lazily: fail here, not in the verifier
+        except (ValueError, TypeError, x509.InvalidVersion) as exc:
+            raise _malformed(what, f"crls[{i}] ({url}) is not a DER CRL: {exc}") from None
+        out.append((url, crl))
     return tuple(out)
 
 
 def encode_crl_list(entries: Sequence[tuple[str, x509.CertificateRevocationList]]) -> bytes:
-    value = _CrlList()
-    crls = value["crls"]
-    for url, crl in entries:
-        entry = _CrlListEntry()
-        entry["url"] = url
-        entry["crl"] = univ.Any(crl.public_bytes(Encoding.DER))
-        crls.append(entry)
-    return bytes(encoder.encode(value))
+    return der.encode_sequence([der.encode_sequence(_crl_entry(url, crl) for url, crl in entries)])
+
+
+def _crl_entry(url: str, crl: x509.CertificateRevocationList) -> bytes:
+    text = url.encode("utf-8")
+    return der.encode_sequence([bytes((der.UTF8_STRING,)) + der.encode_length(len(text)) + text, crl.public_bytes(Encoding.DER)])
 
 
 def decode_tcb_package(data: bytes, what: str = "tcb.der") -> tuple[tuple[x509.Certificate, ...], bytes]:
     """The TCB signing chain (leaf first) and the TCB info JSON, exactly as served."""
-    value: object = _decode(data, _TcbPackage(), what)
+    try:
+        body = _outer(data, what)
+        crts = body.sequence()
+        cert_ders = []
+        while not crts.at_end():
+            cert_ders.append(crts.any())
+        report = body.primitive(der.OCTET_STRING)
+        body.done()
+    except ValueError as exc:  # DerError
+        raise _malformed(what, f"not DER: {exc}") from None
     chain: list[x509.Certificate] = []
-    for i, item in enumerate(value["crts"]):  # type: ignore[index]
+    for i, cert_der in enumerate(cert_ders):
         try:
-            cert = x509.load_der_x509_certificate(bytes(item))
+            cert = x509.load_der_x509_certificate(cert_der)
             cert.subject  # noqa: B018 - parse now
         except (ValueError, TypeError, x509.InvalidVersion) as exc:
             raise _malformed(what, f"crts[{i}] is not a DER certificate: {exc}") from None
         chain.append(cert)
-    return tuple(chain), bytes(value["report"])  # type: ignore[index]
+    return tuple(chain), report
 
 
 def encode_tcb_package(chain: Sequence[x509.Certificate], tcb_info: bytes) -> bytes:
-    value = _TcbPackage()
-    value["crts"].extend([univ.Any(c.public_bytes(Encoding.DER)) for c in chain])
-    value["report"] = bytes(tcb_info)
-    return bytes(encoder.encode(value))
+    report = bytes(tcb_info)
+    return der.encode_sequence([
+        der.encode_sequence(c.public_bytes(Encoding.DER) for c in chain),
+        bytes((der.OCTET_STRING,)) + der.encode_length(len(report)) + report,
+    ])
