@@ -244,15 +244,8 @@ def decode_snp_evidence(data: bytes) -> SnpEvidence:
         outer.done()
         crts = evidence.sequence()
         vcek_der = crts.any()
-        crl_list = crts.sequence()
+        entries = der.read_crl_list(crts)
         crts.done()
-        crl_entries = crl_list.sequence()
-        crl_list.done()
-        entries = []
-        while not crl_entries.at_end():
-            entry = crl_entries.sequence()
-            entries.append((entry.primitive(der.UTF8_STRING).decode("utf-8"), entry.any()))
-            entry.done()
         report = evidence.primitive(der.OCTET_STRING)
         evidence.done()
     except (ValueError, UnicodeError) as exc:  # DerError is a ValueError

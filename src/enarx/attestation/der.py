@@ -91,6 +91,13 @@ class Reader:
         self.pos = stop
         return self.data[start:stop]
 
+    def elements(self) -> list[bytes]:
+        """Every remaining TLV, whole: the elements of a SEQUENCE OF ``ANY``."""
+        out = []
+        while not self.at_end():
+            out.append(self.any())
+        return out
+
     def sequence(self) -> Reader:
         """A reader over the next TLV's content, which must be a SEQUENCE."""
         found, start, stop = self._header()
@@ -116,3 +123,42 @@ def encode_sequence(elements: Iterable[bytes]) -> bytes:
     """A SEQUENCE (or SEQUENCE OF) of already-encoded elements."""
     content = b"".join(elements)
     return bytes((SEQUENCE,)) + encode_length(len(content)) + content
+
+
+def read_crl_list(reader: Reader) -> list[tuple[str, bytes]]:
+    """The next value of ``reader`` as Enarx's ``CrlList``: its ``(url, CRL DER)`` entries.
+
+        CrlList ::= SEQUENCE { crls SEQUENCE OF SEQUENCE { url UTF8String, crl ANY } }
+
+    (in SNP and SGX evidence, and in the host cache's ``crls.der``). Raises :class:`DerError`,
+    or ``UnicodeError`` for a URL that is not UTF-8.
+    """
+    crl_list = reader.sequence()
+    entries = crl_list.sequence()
+    crl_list.done()
+    out = []
+    while not entries.at_end():
+        entry = entries.sequence()
+        out.append((entry.primitive(UTF8_STRING).decode("utf-8"), entry.any()))
+        entry.done()
+    return out
+
+
+def read_tcb_package(reader: Reader) -> tuple[list[bytes], bytes]:
+    """The next value of ``reader`` as Enarx's ``TcbPackage``: the certificates' DER and the
+    TCB info JSON. ``TcbPackage ::= SEQUENCE { crts SEQUENCE OF Certificate, report OCTET STRING }``
+    (in SGX evidence, and in the host cache's ``tcb.der``)."""
+    package = reader.sequence()
+    certificates = package.sequence().elements()
+    report = package.primitive(OCTET_STRING)
+    package.done()
+    return certificates, report
+
+
+def encode_crl_list(entries: Iterable[tuple[str, bytes]]) -> bytes:
+    """Enarx's ``CrlList`` of ``(url, CRL DER)`` entries (the inverse of :func:`read_crl_list`)."""
+    def entry(url: str, crl: bytes) -> bytes:
+        text = url.encode("utf-8")
+        return encode_sequence([bytes((UTF8_STRING,)) + encode_length(len(text)) + text, crl])
+
+    return encode_sequence([encode_sequence(entry(url, crl) for url, crl in entries)])

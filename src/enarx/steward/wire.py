@@ -47,7 +47,7 @@ def decode_bundle_output(data: bytes) -> tuple[list[x509.Certificate], list[x509
     outer = der.Reader(data)
     body = outer.sequence()
     outer.done()
-    chain, issued = _elements(body.sequence()), _elements(body.sequence())
+    chain, issued = body.sequence().elements(), body.sequence().elements()
     body.done()
     return [x509.load_der_x509_certificate(c) for c in chain], [x509.load_der_x509_certificate(c) for c in issued]
 
@@ -69,18 +69,10 @@ def decode_bundle_request(data: bytes, *, limit: int) -> list[bytes]:
     return items
 
 
-def _elements(seq: der.Reader) -> list[bytes]:
-    """Every element (a whole TLV) of a SEQUENCE OF."""
-    items = []
-    while not seq.at_end():
-        items.append(seq.any())
-    return items
-
-
 def _decode_list(data: bytes, what: str) -> list[bytes]:
     try:
         outer = der.Reader(bytes(data))
-        items = _elements(outer.sequence())
+        items = outer.sequence().elements()
         outer.done()
     except ValueError as exc:  # DerError
         raise StewardError("request.der", f"body is not a DER SEQUENCE OF {what}: {exc}", field="body") from exc

@@ -187,22 +187,8 @@ def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
         body = outer.sequence()
         outer.done()
         raw_quote = body.primitive(der.OCTET_STRING)
-        crl_list = body.sequence()
-        entries = crl_list.sequence()
-        crl_list.done()
-        crl_ders = []
-        while not entries.at_end():
-            entry = entries.sequence()
-            entry.primitive(der.UTF8_STRING).decode("utf-8")  # the URL: checked, not used
-            crl_ders.append(entry.any())
-            entry.done()
-        tcb = body.sequence()
-        crts = tcb.sequence()
-        cert_ders = []
-        while not crts.at_end():
-            cert_ders.append(crts.any())
-        tcb_info = tcb.primitive(der.OCTET_STRING)
-        tcb.done()
+        crl_ders = [crl for _url, crl in der.read_crl_list(body)]  # the URLs: checked, not used
+        cert_ders, tcb_info = der.read_tcb_package(body)
         body.done()
     except (ValueError, UnicodeError) as exc:  # DerError is a ValueError
         raise MalformedEvidence(
@@ -231,12 +217,8 @@ def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
         has_collateral = not body.at_end()
         if has_collateral:
             collateral_reader = body.sequence()
-            crls = collateral_reader.sequence()
-            while not crls.at_end():
-                crl_ders.append(crls.any())
-            chain = collateral_reader.sequence()
-            while not chain.at_end():
-                cert_ders.append(chain.any())
+            crl_ders = collateral_reader.sequence().elements()
+            cert_ders = collateral_reader.sequence().elements()
             if collateral_reader.peek_tag() == _TAG_TCB_INFO:
                 tcb_info = collateral_reader.primitive(_TAG_TCB_INFO)
             if collateral_reader.peek_tag() == _TAG_QE_IDENTITY:

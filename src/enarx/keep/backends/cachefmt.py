@@ -35,26 +35,17 @@ def _malformed(what: str, detail: str) -> BackendError:
     return BackendError(f"cache file {what} is malformed: {detail}", code="cache.malformed", hint=HINT_UPDATE)
 
 
-def _outer(data: bytes, what: str) -> der.Reader:
-    """The content of the file's one top-level SEQUENCE (strict DER, nothing after it)."""
+def _check_size(data: bytes, what: str) -> None:
     if len(data) > MAX_CACHE_FILE:
         raise _malformed(what, f"{len(data)} bytes, more than {MAX_CACHE_FILE}")
-    reader = der.Reader(bytes(data))
-    body = reader.sequence()
-    reader.done()
-    return body
 
 
 def decode_crl_list(data: bytes, what: str = "crls.der") -> CrlEntries:
+    _check_size(data, what)
     try:
-        body = _outer(data, what)
-        entries = body.sequence()
-        body.done()
-        raw: list[tuple[str, bytes]] = []
-        while not entries.at_end():
-            entry = entries.sequence()
-            raw.append((entry.primitive(der.UTF8_STRING).decode("utf-8"), entry.any()))
-            entry.done()
+        reader = der.Reader(bytes(data))
+        raw = der.read_crl_list(reader)
+        reader.done()
     except (ValueError, UnicodeError) as exc:  # DerError is a ValueError
         raise _malformed(what, f"not DER: {exc}") from None
     out: list[tuple[str, x509.CertificateRevocationList]] = []
@@ -69,24 +60,16 @@ def decode_crl_list(data: bytes, what: str = "crls.der") -> CrlEntries:
 
 
 def encode_crl_list(entries: Sequence[tuple[str, x509.CertificateRevocationList]]) -> bytes:
-    return der.encode_sequence([der.encode_sequence(_crl_entry(url, crl) for url, crl in entries)])
-
-
-def _crl_entry(url: str, crl: x509.CertificateRevocationList) -> bytes:
-    text = url.encode("utf-8")
-    return der.encode_sequence([bytes((der.UTF8_STRING,)) + der.encode_length(len(text)) + text, crl.public_bytes(Encoding.DER)])
+    return der.encode_crl_list((url, crl.public_bytes(Encoding.DER)) for url, crl in entries)
 
 
 def decode_tcb_package(data: bytes, what: str = "tcb.der") -> tuple[tuple[x509.Certificate, ...], bytes]:
     """The TCB signing chain (leaf first) and the TCB info JSON, exactly as served."""
+    _check_size(data, what)
     try:
-        body = _outer(data, what)
-        crts = body.sequence()
-        cert_ders = []
-        while not crts.at_end():
-            cert_ders.append(crts.any())
-        report = body.primitive(der.OCTET_STRING)
-        body.done()
+        reader = der.Reader(bytes(data))
+        cert_ders, report = der.read_tcb_package(reader)
+        reader.done()
     except ValueError as exc:  # DerError
         raise _malformed(what, f"not DER: {exc}") from None
     chain: list[x509.Certificate] = []
