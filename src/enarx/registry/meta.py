@@ -93,39 +93,22 @@ class MetaStore:
     def engine(self) -> str:
         return self._db.engine
 
-    def _connect(self) -> Any:
-        try:
-            return self._db.get()
-        except DatabaseUnavailable as exc:
-            raise RegistryError(f"metadata database {exc}", status=503, code="registry.storage") from exc
-
     def _sql(self, sql: str) -> str:
         return self._db.sql(sql)
 
     @contextmanager
     def _tx(self) -> Iterator[_Cursor]:
-        conn = self._connect()
         try:
-            if self.postgres:
-                with conn.transaction(), conn.cursor() as cur:
-                    yield _Translating(cur, self)
-            else:
-                cur = conn.cursor()
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    yield cur
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
-                cur.execute("COMMIT")
+            with self._db.transaction() as cur:
+                yield _Translating(cur, self) if self.postgres else cur
         except RegistryError:
             raise
+        except DatabaseUnavailable as exc:
+            raise RegistryError(f"metadata database {exc}", status=503, code="registry.storage") from exc
         except Exception as exc:
             if _unique_violation(exc):
                 raise conflict("Already exists") from exc
             if self._db.is_error(exc):
-                if self.postgres:
-                    self._db.drop()
                 raise RegistryError(f"metadata database error: {exc}", status=503, code="registry.storage") from exc
             raise
 

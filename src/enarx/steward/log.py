@@ -8,10 +8,7 @@ in its placeholder. Each thread gets its own connection; each write is one trans
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,8 +127,6 @@ class IssuanceLog:
         self._db = Connections(database, sqlite_synchronous=sqlite_synchronous)
         self._sqlite_synchronous = sqlite_synchronous.upper()
         self.postgres = self._db.postgres
-        self._sqlite_lock = threading.Lock()
-        self._lockfile: int | None = None
         self._ensure_schema()
 
     @property
@@ -145,65 +140,22 @@ class IssuanceLog:
         return self.postgres or self._sqlite_synchronous != "NORMAL"
 
     # -- connections ---------------------------------------------------------------------
-    def _connect(self) -> Any:
-        try:
-            return self._db.get()
-        except DatabaseUnavailable as exc:
-            raise StewardError("log.unavailable", f"issuance log {exc}", status=503) from exc
-
     def _sql(self, sql: str) -> str:
         return self._db.sql(sql)
 
     @contextmanager
     def _transaction(self) -> Iterator[_Cursor]:
-        conn = self._connect()
         try:
-            if self.postgres:
-                # autocommit connection + transaction(): an explicit BEGIN ... COMMIT.
-                with conn.transaction(), conn.cursor() as cur:
-                    yield cur
-            else:
-                # One writer at a time: SQLite's busy handler backs off by sleeping (up to
-                # 100 ms a try), which under concurrent requests costs far more than waiting on
-                # a lock that wakes the next writer at once. A thread lock within the process,
-                # an flock on "<db>.lock" across processes (uvicorn workers, the CLI).
-                self._sqlite_lock.acquire()
-                try:
-                    fcntl.flock(self._lock_fd(), fcntl.LOCK_EX)
-                    cur = conn.cursor()
-                    cur.execute("BEGIN IMMEDIATE")
-                except BaseException:
-                    self._unlock()
-                    raise
-                try:
-                    try:
-                        yield cur
-                    except BaseException:
-                        cur.execute("ROLLBACK")
-                        raise
-                    cur.execute("COMMIT")
-                finally:
-                    self._unlock()
+            with self._db.transaction() as cur:
+                yield cur
         except StewardError:
             raise
+        except DatabaseUnavailable as exc:
+            raise StewardError("log.unavailable", f"issuance log {exc}", status=503) from exc
         except Exception as exc:
             if not self._db.is_error(exc):
                 raise
-            if self.postgres:
-                self._db.drop()
             raise StewardError("log.unavailable", f"issuance log error: {exc}", status=503) from exc
-
-    def _lock_fd(self) -> int:
-        if self._lockfile is None:
-            self._lockfile = os.open(self.database + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        return self._lockfile
-
-    def _unlock(self) -> None:
-        try:
-            if self._lockfile is not None:
-                fcntl.flock(self._lockfile, fcntl.LOCK_UN)
-        finally:
-            self._sqlite_lock.release()
 
     def _ensure_schema(self) -> None:
         for attempt in range(3):
@@ -280,6 +232,3 @@ class IssuanceLog:
 
     def close(self) -> None:
         self._db.close()
-        if self._lockfile is not None:
-            os.close(self._lockfile)
-            self._lockfile = None
