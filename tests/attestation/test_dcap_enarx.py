@@ -81,11 +81,11 @@ def test_sgx_evidence_reencodes_byte_for_byte() -> None:
     parts = csr_parts(XEON_CSR)
     quote, carried = decode_enarx_sgx_evidence(parts.evidence)
     assert carried.tcb_info is not None
-    from pyasn1.codec.der import decoder
+    from enarx.attestation import der
 
-    from enarx.attestation.dcap.enarx import _SgxEvidence
-
-    urls = [str(e["url"]) for e in decoder.decode(parts.evidence, asn1Spec=_SgxEvidence())[0]["crl"]["crls"]]
+    body = der.Reader(parts.evidence).sequence()
+    body.any()  # the quote
+    urls = [url for url, _ in der.read_crl_list(body)]
     assert urls[0] == "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
     again = encode_enarx_sgx_evidence(
         quote.to_bytes(), crls=list(zip(urls, carried.crls, strict=True)),

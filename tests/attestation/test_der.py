@@ -14,6 +14,7 @@ from enarx.attestation.der import (
     UTF8_STRING,
     DerError,
     Reader,
+    encode_integer,
     encode_length,
     encode_sequence,
 )
@@ -113,6 +114,7 @@ def test_encode_sequence_reads_back_at_every_length_boundary(size: int) -> None:
 def test_integers_in_minimal_form(content: bytes, value: int) -> None:
     reader = Reader(bytes([0x02, len(content)]) + content)
     assert reader.peek_tag() == 0x02 and reader.integer() == value and reader.peek_tag() is None
+    assert encode_integer(value) == bytes([0x02, len(content)]) + content
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01", b"\xff\xff"])

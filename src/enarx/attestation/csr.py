@@ -33,8 +33,6 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyasn1.codec.der import encoder as der_encoder
-from pyasn1.type import char, namedtype, univ
 
 from enarx.attestation import der
 from enarx.attestation.errors import (
@@ -197,31 +195,6 @@ def _require_key(csr: x509.CertificateSigningRequest, curve: type[ec.EllipticCur
 
 # Enarx's SNP evidence (steward crates/attestation/src/snp/mod.rs, crypto/crl.rs). Certificate
 # and CertificateList stay ``Any`` (the exact TLV bytes), parsed by cryptography afterwards.
-class _CrlListEntry(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("url", char.UTF8String()),
-        namedtype.NamedType("crl", univ.Any()),
-    )
-
-
-class _CrlList(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
-    componentType = namedtype.NamedTypes(namedtype.NamedType("crls", univ.SequenceOf(componentType=_CrlListEntry())))
-
-
-class _Crts(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("vcek", univ.Any()),
-        namedtype.NamedType("crl", _CrlList()),
-    )
-
-
-class _SnpEvidence(univ.Sequence):  # type: ignore[misc]  # pyasn1 is untyped
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("crts", _Crts()),
-        namedtype.NamedType("report", univ.OctetString()),
-    )
-
-
 @dataclass(frozen=True)
 class SnpEvidence:
     """Enarx's SNP evidence, decoded: the VCEK, the CRLs (with their URLs) and the raw report."""
@@ -236,8 +209,8 @@ def decode_snp_evidence(data: bytes) -> SnpEvidence:
     if len(data) > MAX_EVIDENCE_SIZE:
         raise MalformedEvidence("snp.evidence.malformed", f"SNP evidence is {len(data)} bytes, more than {MAX_EVIDENCE_SIZE}", field="evidence", got=len(data))
     # Evidence ::= SEQUENCE { crts SEQUENCE { vcek ANY, crl SEQUENCE { crls SEQUENCE OF
-    #   SEQUENCE { url UTF8String, crl ANY } } }, report OCTET STRING }   (_SnpEvidence)
-    # Read with the strict DER reader: pyasn1 costs a tenth of an issuance here.
+    #   SEQUENCE { url UTF8String, crl ANY } } }, report OCTET STRING }
+    # Read with the strict DER reader: pyasn1 cost a tenth of an issuance here.
     try:
         outer = der.Reader(bytes(data))
         evidence = outer.sequence()
@@ -310,17 +283,11 @@ def encode_snp_evidence(
     crls: tuple[tuple[str, x509.CertificateRevocationList], ...] | list[tuple[str, x509.CertificateRevocationList]] = (),
 ) -> bytes:
     """The DER Enarx puts under OID ``1.3.6.1.4.1.58270.1.3`` (inverse of :func:`decode_snp_evidence`)."""
-    evidence = _SnpEvidence()
-    crts = evidence["crts"]
-    crts["vcek"] = univ.Any(vcek.public_bytes(Encoding.DER))
-    entries = crts["crl"]["crls"]
-    for index, (url, crl) in enumerate(crls):
-        entry = _CrlListEntry()
-        entry["url"] = url
-        entry["crl"] = univ.Any(crl.public_bytes(Encoding.DER))
-        entries[index] = entry
-    evidence["report"] = univ.OctetString(bytes(report))
-    return bytes(der_encoder.encode(evidence))
+    crts = der.encode_sequence([
+        vcek.public_bytes(Encoding.DER),
+        der.encode_crl_list((url, crl.public_bytes(Encoding.DER)) for url, crl in crls),
+    ])
+    return der.encode_sequence([crts, der.encode_primitive(der.OCTET_STRING, bytes(report))])
 
 
 __all__ = [

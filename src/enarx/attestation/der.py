@@ -119,6 +119,17 @@ def encode_length(length: int) -> bytes:
     return bytes((0x80 | len(octets),)) + octets
 
 
+def encode_primitive(tag: int, content: bytes) -> bytes:
+    """One TLV: an OCTET STRING, a UTF8String, an implicitly tagged field..."""
+    return bytes((tag,)) + encode_length(len(content)) + content
+
+
+def encode_integer(value: int) -> bytes:
+    """A DER INTEGER, in minimal two's complement form."""
+    magnitude = ~value if value < 0 else value  # the bits a two's complement form must hold
+    return encode_primitive(INTEGER, value.to_bytes(magnitude.bit_length() // 8 + 1, "big", signed=True))
+
+
 def encode_sequence(elements: Iterable[bytes]) -> bytes:
     """A SEQUENCE (or SEQUENCE OF) of already-encoded elements."""
     content = b"".join(elements)
@@ -157,8 +168,11 @@ def read_tcb_package(reader: Reader) -> tuple[list[bytes], bytes]:
 
 def encode_crl_list(entries: Iterable[tuple[str, bytes]]) -> bytes:
     """Enarx's ``CrlList`` of ``(url, CRL DER)`` entries (the inverse of :func:`read_crl_list`)."""
-    def entry(url: str, crl: bytes) -> bytes:
-        text = url.encode("utf-8")
-        return encode_sequence([bytes((UTF8_STRING,)) + encode_length(len(text)) + text, crl])
+    return encode_sequence([
+        encode_sequence(encode_sequence([encode_primitive(UTF8_STRING, url.encode("utf-8")), crl]) for url, crl in entries)
+    ])
 
-    return encode_sequence([encode_sequence(entry(url, crl) for url, crl in entries)])
+
+def encode_tcb_package(certificates: Iterable[bytes], report: bytes) -> bytes:
+    """Enarx's ``TcbPackage`` (the inverse of :func:`read_tcb_package`)."""
+    return encode_sequence([encode_sequence(certificates), encode_primitive(OCTET_STRING, report)])

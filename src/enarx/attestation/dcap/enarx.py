@@ -40,8 +40,6 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from pyasn1.codec.der import encoder
-from pyasn1.type import char, namedtype, tag, univ
 
 from enarx.attestation import der
 from enarx.attestation.dcap.abi import MAX_QUOTE_SIZE, Quote
@@ -68,69 +66,18 @@ MAX_EVIDENCE_SIZE: Final = 256 * 1024
 
 
 # --- ASN.1 -------------------------------------------------------------------------------
-
-
-class _Certificates(univ.SequenceOf):  # type: ignore[misc]
-    componentType = univ.Any()
-
-
-class _CrlListEntry(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("url", char.UTF8String()),
-        namedtype.NamedType("crl", univ.Any()),
-    )
-
-
-class _CrlEntries(univ.SequenceOf):  # type: ignore[misc]
-    componentType = _CrlListEntry()
-
-
-class _CrlList(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(namedtype.NamedType("crls", _CrlEntries()))
-
-
-class _TcbPackage(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("crts", _Certificates()),
-        namedtype.NamedType("report", univ.OctetString()),
-    )
-
-
-class _SgxEvidence(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("quote", univ.OctetString()),
-        namedtype.NamedType("crl", _CrlList()),
-        namedtype.NamedType("tcb", _TcbPackage()),
-    )
-
-
-class _Crls(univ.SequenceOf):  # type: ignore[misc]
-    componentType = univ.Any()
-
+#
+#   SgxEvidence ::= SEQUENCE { quote OCTET STRING, crl CrlList, tcb TcbPackage }   (Enarx's)
+#   TdxEvidence ::= SEQUENCE { version INTEGER, quote OCTET STRING, collateral TdxCollateral OPTIONAL }
+#   TdxCollateral ::= SEQUENCE { crls SEQUENCE OF CertificateList,
+#                                tcbSigningChain SEQUENCE OF Certificate,
+#                                tcbInfo [0] IMPLICIT OCTET STRING OPTIONAL,
+#                                qeIdentity [1] IMPLICIT OCTET STRING OPTIONAL }
+#
+# CrlList and TcbPackage as in :mod:`enarx.attestation.der`, which reads and writes them all.
 
 _TAG_TCB_INFO = 0x80  # [0] IMPLICIT OCTET STRING
 _TAG_QE_IDENTITY = 0x81  # [1] IMPLICIT OCTET STRING
-
-
-def _implicit(n: int) -> Any:
-    return univ.OctetString().subtype(implicitTag=tag.Tag(tag.tagClassContext, tag.tagFormatSimple, n))
-
-
-class _TdxCollateral(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("crls", _Crls()),
-        namedtype.NamedType("tcbSigningChain", _Certificates()),
-        namedtype.OptionalNamedType("tcbInfo", _implicit(0)),
-        namedtype.OptionalNamedType("qeIdentity", _implicit(1)),
-    )
-
-
-class _TdxEvidence(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("version", univ.Integer()),
-        namedtype.NamedType("quote", univ.OctetString()),
-        namedtype.OptionalNamedType("collateral", _TdxCollateral()),
-    )
 
 
 def _check_size(evidence: bytes, tee: str) -> None:
@@ -179,7 +126,7 @@ def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
     """Decode Enarx ``SgxEvidence`` into the quote and the collateral it carries.
 
     Read with the strict DER reader (as the SNP evidence is): the shape is fixed, and pyasn1
-    cost a seventh of an SGX issuance. ``_SgxEvidence`` remains its definition (and encoder).
+    cost a seventh of an SGX issuance.
     """
     _check_size(evidence, "sgx")
     try:
@@ -203,7 +150,7 @@ def decode_enarx_sgx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollatera
 
 def decode_enarx_tdx_evidence(evidence: bytes) -> tuple[Quote, EvidenceCollateral]:
     """Decode our ``TdxEvidence`` into the quote and the collateral it carries (with the strict
-    DER reader, as SGX's; ``_TdxEvidence`` remains its definition and encoder)."""
+    DER reader, as SGX's)."""
     _check_size(evidence, "tdx")
     crl_ders: list[bytes] = []
     cert_ders: list[bytes] = []
@@ -260,18 +207,18 @@ def encode_enarx_tdx_evidence(
     include_collateral: bool = True,
 ) -> bytes:
     """DER ``TdxEvidence`` for a quote and the collateral a Keep has (``tcb_info`` etc. verbatim)."""
-    value = _TdxEvidence()
-    value["version"] = TDX_EVIDENCE_VERSION
-    value["quote"] = quote
+    fields = [der.encode_integer(TDX_EVIDENCE_VERSION), der.encode_primitive(der.OCTET_STRING, quote)]
     if include_collateral:
-        c = value["collateral"]
-        c["crls"].extend([univ.Any(crl.public_bytes(serialization.Encoding.DER)) for crl in crls])
-        c["tcbSigningChain"].extend([univ.Any(cert.public_bytes(serialization.Encoding.DER)) for cert in tcb_signing_chain])
+        collateral = [
+            der.encode_sequence(crl.public_bytes(serialization.Encoding.DER) for crl in crls),
+            der.encode_sequence(cert.public_bytes(serialization.Encoding.DER) for cert in tcb_signing_chain),
+        ]
         if tcb_info is not None:
-            c["tcbInfo"] = tcb_info
+            collateral.append(der.encode_primitive(_TAG_TCB_INFO, tcb_info))
         if qe_identity is not None:
-            c["qeIdentity"] = qe_identity
-    return bytes(encoder.encode(value))
+            collateral.append(der.encode_primitive(_TAG_QE_IDENTITY, qe_identity))
+        fields.append(der.encode_sequence(collateral))
+    return der.encode_sequence(fields)
 
 
 def encode_enarx_sgx_evidence(
@@ -282,17 +229,11 @@ def encode_enarx_sgx_evidence(
     tcb_info: bytes,
 ) -> bytes:
     """DER ``SgxEvidence`` as an Enarx Keep produces it (used by tests and simulated Keeps)."""
-    value = _SgxEvidence()
-    value["quote"] = quote
-    entries = value["crl"]["crls"]
-    for url, crl in crls:
-        entry = _CrlListEntry()
-        entry["url"] = url
-        entry["crl"] = univ.Any(crl.public_bytes(serialization.Encoding.DER))
-        entries.append(entry)
-    value["tcb"]["crts"].extend([univ.Any(c.public_bytes(serialization.Encoding.DER)) for c in tcb_signing_chain])
-    value["tcb"]["report"] = tcb_info
-    return bytes(encoder.encode(value))
+    return der.encode_sequence([
+        der.encode_primitive(der.OCTET_STRING, quote),
+        der.encode_crl_list((url, crl.public_bytes(serialization.Encoding.DER)) for url, crl in crls),
+        der.encode_tcb_package((c.public_bytes(serialization.Encoding.DER) for c in tcb_signing_chain), tcb_info),
+    ])
 
 
 # --- verification --------------------------------------------------------------------------

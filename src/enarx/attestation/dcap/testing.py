@@ -24,10 +24,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from pyasn1.codec.der import encoder
-from pyasn1.type import namedtype, univ
+from pyasn1.type import univ
 
 from enarx.attestation.dcap import abi
-from enarx.attestation.dcap.pck import OID_SGX_EXTENSIONS
+from enarx.attestation.dcap.pck import (  # the extension's own ASN.1, to encode it
+    OID_SGX_EXTENSIONS,
+    _Item,
+    _Items,
+)
 
 TEST_ONLY_QE_MRSIGNER: Final = hashlib.sha256(b"test-only quoting enclave signer").digest()
 TEST_ONLY_FMSPC: Final = bytes.fromhex("00906ea10000")
@@ -47,17 +51,6 @@ def test_only_raw_sign(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes
     """ECDSA P-256/SHA-256 as Intel encodes it: raw big-endian r||s, 64 bytes."""
     r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-
-class _Item(univ.Sequence):  # type: ignore[misc]
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("id", univ.ObjectIdentifier()),
-        namedtype.NamedType("value", univ.Any()),
-    )
-
-
-class _Items(univ.SequenceOf):  # type: ignore[misc]
-    componentType = _Item()
 
 
 def _item(oid: str, value: Any) -> _Item:

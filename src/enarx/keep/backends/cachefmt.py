@@ -84,8 +84,4 @@ def decode_tcb_package(data: bytes, what: str = "tcb.der") -> tuple[tuple[x509.C
 
 
 def encode_tcb_package(chain: Sequence[x509.Certificate], tcb_info: bytes) -> bytes:
-    report = bytes(tcb_info)
-    return der.encode_sequence([
-        der.encode_sequence(c.public_bytes(Encoding.DER) for c in chain),
-        bytes((der.OCTET_STRING,)) + der.encode_length(len(report)) + report,
-    ])
+    return der.encode_tcb_package((c.public_bytes(Encoding.DER) for c in chain), bytes(tcb_info))
