@@ -187,3 +187,19 @@ def test_two_workers_stop_cleanly_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_bad_ca_stops_a_multi_worker_steward_with_one_line(tmp_path: Path) -> None:
+    """The CA is checked before any worker starts: one line and an exit, not workers crashing
+    and being restarted forever."""
+    write_test_config(tmp_path)  # a test CA ...
+    text = (tmp_path / "steward.toml").read_text().replace('mode = "test"', 'mode = "production"\ntrust_domain = "x.example"')
+    (tmp_path / "steward.toml").write_text(text + "workers = 2\n")  # ... for a production Steward
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "STEWARD_PORT": str(_free_port())}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from enarx.cli.main import main; sys.exit(main(sys.argv[1:]))",
+         "steward", "serve", "--config", str(tmp_path / "steward.toml")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode != 0
+    assert "TEST CA" in done.stderr and "Traceback" not in done.stderr, done.stderr

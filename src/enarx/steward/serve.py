@@ -38,10 +38,13 @@ RESTART_BACKOFF = 1.0  # a worker that keeps dying is restarted at most this oft
 def serve(config: StewardConfig, config_path: Path, *, log_level: str = "info") -> None:
     """Serve until SIGTERM or SIGINT."""
     settings = config.settings
+    steward = build_steward(config)  # the CA, the log and the policy, checked before serving
     if settings.workers > 1:
+        # Each worker builds its own; one that failed here would fail in every worker, each
+        # restarted in turn, so the supervisor starts only once this one has succeeded.
+        steward.close()
         _supervise(config_path.resolve(), settings.host, settings.port, settings.workers, log_level)
         return
-    steward = build_steward(config)
     try:
         uvicorn.run(steward.app, host=settings.host, port=settings.port, log_level=log_level, access_log=False)
     finally:
